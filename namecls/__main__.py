@@ -1,0 +1,3 @@
+from namecls.cli import main
+
+main()

@@ -1,0 +1,141 @@
+"""Load a model and answer: which languages does this name most likely come from?"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+import torch
+
+from namecls.checkpoint import load_checkpoint
+from namecls.data import Vocab, normalize
+from namecls.device import select_device
+from namecls.errors import CheckpointError
+from namecls.evaluate import batched_logits
+from namecls.model import CharRNN, ModelConfig
+
+# Where `namecls train` writes without --out, relative to the working folder.
+DEFAULT_OUT = Path("out") / "namecls.pt"
+SHIPPED_MODEL = Path(__file__).parent / "models" / "default.pt"
+# Names longer than this are cut: no surname in the data comes close, and it bounds the work.
+MAX_CHARS = 64
+NO_LETTERS = "no letters to classify"
+
+
+def resolve_model(path: str | Path | None) -> tuple[Path, str]:
+    """`--model` wins, then the default training output, then the model shipped in the package."""
+    if path is not None:
+        return Path(path), "given"
+    env = os.environ.get("NAMECLS_MODEL")
+    if env:
+        return Path(env), "NAMECLS_MODEL"
+    if DEFAULT_OUT.is_file():
+        return DEFAULT_OUT, "trained"
+    return SHIPPED_MODEL, "shipped"
+
+
+@dataclass
+class Prediction:
+    """Top-k answer for one input name; `error` is set when it cannot be classified."""
+
+    name: str
+    predictions: list[tuple[str, float]] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        d: dict = {
+            "name": self.name,
+            "predictions": [{"label": lab, "probability": round(p, 6)} for lab, p in self.predictions],
+        }
+        if self.error:
+            d["error"] = self.error
+        return d
+
+
+def model_from_checkpoint(ckpt: dict, path: str | Path = "checkpoint") -> CharRNN:
+    """Rebuild the CharRNN a checkpoint describes, checking vocabulary and labels fit its weights."""
+    try:
+        cfg = ModelConfig.from_dict(ckpt["config"])
+        if cfg.vocab_size != len(ckpt["vocab"]) or cfg.n_classes != len(ckpt["labels"]):
+            raise ValueError("vocabulary or labels do not match the config")
+        model = CharRNN(cfg)
+        model.load_state_dict(ckpt["state_dict"])
+    except (ValueError, RuntimeError, TypeError, KeyError) as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"{path} does not fit its own description ({msg[:160]})") from None
+    return model
+
+
+class Classifier:
+    """A loaded model ready to classify names: `Classifier.load().predict(["Satoshi"])`."""
+
+    def __init__(
+        self,
+        model: CharRNN,
+        vocab: Vocab,
+        labels: list[str],
+        temperature: float = 1.0,
+        device: torch.device | str = "cpu",
+        checkpoint: dict | None = None,
+        path: Path | None = None,
+    ):
+        self.model = model.to(device).eval()
+        self.vocab, self.labels, self.temperature = vocab, list(labels), float(temperature)
+        self.device = torch.device(device)
+        self.checkpoint = checkpoint or {}
+        self.path = path
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str = "auto") -> Classifier:
+        """Load `path`, or (None) the default trained model, or the model shipped in the package."""
+        dev = select_device(device)
+        resolved, _ = resolve_model(path)
+        ckpt = load_checkpoint(resolved)
+        model = model_from_checkpoint(ckpt, resolved)
+        return cls(
+            model,
+            Vocab(list(ckpt["vocab"])),
+            ckpt["labels"],
+            ckpt.get("temperature", 1.0),
+            dev,
+            ckpt,
+            resolved,
+        )
+
+    def encode(self, name: str) -> list[int]:
+        """Character ids of the normalised name (cut to MAX_CHARS); [] when it has no letters."""
+        return self.vocab.encode(normalize(name[: MAX_CHARS * 4])[:MAX_CHARS])
+
+    def predict_proba(self, names: list[str]) -> torch.Tensor:
+        """Calibrated probabilities (N, n_labels) in label order; a row of NaN for a name without letters."""
+        ids = [self.encode(n) for n in names]
+        ok = [i for i, s in enumerate(ids) if s]
+        probs = torch.full((len(names), len(self.labels)), float("nan"))
+        if ok:
+            logits = batched_logits(self.model, [ids[i] for i in ok], self.device)
+            probs[ok] = (logits / self.temperature).softmax(1)
+        return probs
+
+    def predict(self, names: list[str], top_k: int = 3) -> list[Prediction]:
+        """Top-k (label, probability) for each name, in input order."""
+        k = max(1, min(top_k, len(self.labels)))
+        probs = self.predict_proba(names)
+        out = []
+        for name, row in zip(names, probs, strict=True):
+            if torch.isnan(row[0]):
+                out.append(Prediction(name, [], NO_LETTERS))
+                continue
+            p, ix = row.topk(k)
+            out.append(
+                Prediction(name, [(self.labels[i], v) for i, v in zip(ix.tolist(), p.tolist(), strict=True)])
+            )
+        return out
+
+    def predict_stream(self, names: Iterable[str], top_k: int = 3, chunk: int = 8192) -> Iterator[Prediction]:
+        """Like predict, over an iterable of any length, holding one chunk in memory at a time."""
+        it = iter(names)
+        while batch := list(islice(it, chunk)):
+            yield from self.predict(batch, top_k)

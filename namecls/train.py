@@ -1,0 +1,208 @@
+"""Fit a CharRNN on a data folder: split, train with early stopping, calibrate, save."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from namecls.checkpoint import save_checkpoint
+from namecls.data import BucketBatchSampler, Corpus, NamesDataset, Vocab, collate, load_corpus, split_indices
+from namecls.evaluate import Metrics, batched_logits, compute_metrics, fit_temperature
+from namecls.model import CharRNN, ModelConfig
+
+
+@dataclass
+class TrainConfig:
+    """How to train; stored in the checkpoint beside the ModelConfig."""
+
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 3e-3  # peak of the one-cycle schedule
+    weight_decay: float = 0.01
+    clip: float = 1.0  # gradient norm clipping
+    label_smoothing: float = 0.1
+    patience: int = 5  # epochs without a better validation score before stopping
+    seed: int = 0  # model init and batch order
+    split_seed: int = 0  # which names go to train/valid/test
+    valid_frac: float = 0.1
+    test_frac: float = 0.1
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass
+class EpochLog:
+    """One line of training history."""
+
+    epoch: int
+    train_loss: float
+    valid_accuracy: float
+    valid_macro_f1: float
+    seconds: float
+    best: bool = False
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced."""
+
+    checkpoint: dict
+    history: list[EpochLog]
+    valid: Metrics
+    interrupted: bool
+
+
+def select_score(m: Metrics) -> float:
+    """Validation score for early stopping: accuracy and macro-F1 weigh the same."""
+    return (m.accuracy + m.macro_f1) / 2
+
+
+def train_one_epoch(model, loader, optimizer, scheduler, cfg: TrainConfig, device, should_stop) -> float:
+    """One pass over the loader; returns the mean loss. Stops early when `should_stop()`."""
+    model.train()
+    total, count = 0.0, 0
+    for x, lengths, y in loader:
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        logits = model(x, lengths)  # (B, C)
+        loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+        optimizer.step()
+        scheduler.step()
+        total += loss.item() * len(y)
+        count += len(y)
+        if should_stop():
+            break
+    return total / max(count, 1)
+
+
+def prepare(corpus: Corpus, cfg: TrainConfig) -> tuple[dict[str, list[int]], Vocab]:
+    """The recorded split and the vocabulary built from its training names."""
+    split = split_indices(corpus, cfg.split_seed, (cfg.valid_frac, cfg.test_frac))
+    return split, Vocab.build([corpus.names[i] for i in split["train"]])
+
+
+def fit(
+    data_dir: str | Path,
+    model_cfg: ModelConfig,
+    cfg: TrainConfig,
+    device: torch.device,
+    out: str | Path | None = None,
+    on_epoch: Callable[[EpochLog], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    corpus: Corpus | None = None,
+) -> TrainResult:
+    """Train on the train split, keep the best validation epoch, calibrate, save to `out`.
+
+    The best checkpoint so far is written (atomically) after every improving epoch, so an
+    interruption keeps it. `should_stop` is polled after every batch.
+    """
+    corpus = corpus or load_corpus(data_dir)
+    split, vocab = prepare(corpus, cfg)
+    model_cfg.vocab_size, model_cfg.n_classes = len(vocab), len(corpus.labels)
+
+    def subset(name: str) -> tuple[list[str], list[int]]:
+        ix = split[name]
+        return [corpus.names[i] for i in ix], [corpus.targets[i] for i in ix]
+
+    train_names, train_y = subset("train")
+    valid_names, valid_y = subset("valid")
+    if not train_names or not valid_names:
+        raise ValueError("the data is too small to split into train and validation names")
+    valid_ids = [vocab.encode(n) for n in valid_names]
+    valid_t = torch.tensor(valid_y)
+
+    torch.manual_seed(cfg.seed)
+    model = CharRNN(model_cfg).to(device)
+    ds = NamesDataset(train_names, train_y, vocab)
+    sampler = BucketBatchSampler(ds.lengths, cfg.batch_size, shuffle=True, seed=cfg.seed)
+    loader = DataLoader(ds, batch_sampler=sampler, collate_fn=collate)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=cfg.lr, total_steps=max(cfg.epochs * len(loader), 1), pct_start=0.15
+    )
+
+    base = {
+        "config": asdict(model_cfg),
+        "train_config": asdict(cfg),
+        "vocab": vocab.itos,
+        "labels": corpus.labels,
+        "data_fingerprint": corpus.fingerprint,
+        "split": {"seed": cfg.split_seed, "valid_frac": cfg.valid_frac, "test_frac": cfg.test_frac},
+    }
+    history: list[EpochLog] = []
+    best_score, best_state, best_metrics, stale = -math.inf, None, None, 0
+    interrupted = False
+    for epoch in range(1, cfg.epochs + 1):
+        t0 = time.perf_counter()
+        sampler.set_epoch(epoch)
+        loss = train_one_epoch(model, loader, optimizer, scheduler, cfg, device, should_stop)
+        interrupted = should_stop()
+        m = compute_metrics(batched_logits(model, valid_ids, device), valid_t, corpus.labels)
+        score = select_score(m)
+        log = EpochLog(epoch, loss, m.accuracy, m.macro_f1, time.perf_counter() - t0)
+        if score > best_score and not interrupted:
+            best_score, best_metrics, stale = score, m, 0
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            log.best = True
+            if out is not None:
+                save_checkpoint(
+                    out,
+                    {
+                        **base,
+                        "state_dict": best_state,
+                        "temperature": 1.0,
+                        "metrics": {"valid": _summary(m)},
+                        "history": _hist(history + [log]),
+                    },
+                )
+        else:
+            stale += 1
+        history.append(log)
+        if on_epoch:
+            on_epoch(log)
+        if interrupted or stale >= cfg.patience:
+            break
+
+    if best_state is None:  # interrupted inside the first epoch: nothing worth keeping
+        return TrainResult({}, history, m, True)
+    model.load_state_dict(best_state)
+    valid_logits = batched_logits(model, valid_ids, device)
+    temperature = fit_temperature(valid_logits, valid_t)
+    calibrated = compute_metrics(valid_logits / temperature, valid_t, corpus.labels)
+    ckpt = {
+        **base,
+        "state_dict": best_state,
+        "temperature": temperature,
+        "metrics": {"valid": _summary(calibrated), "valid_ece_uncalibrated": best_metrics.ece},
+        "history": _hist(history),
+    }
+    if out is not None:
+        save_checkpoint(out, ckpt)
+    return TrainResult(ckpt, history, calibrated, interrupted)
+
+
+def _summary(m: Metrics) -> dict[str, float]:
+    return {
+        "accuracy": m.accuracy,
+        "macro_f1": m.macro_f1,
+        "top3_accuracy": m.top3_accuracy,
+        "nll": m.nll,
+        "ece": m.ece,
+        "n": m.n,
+    }
+
+
+def _hist(history: list[EpochLog]) -> list[dict]:
+    return [asdict(h) for h in history]
