@@ -38,7 +38,8 @@ lint: install
 	$(BIN)/ruff format --check namecls tests scripts
 
 bench: install data
-	$(BIN)/python scripts/benchmark_accuracy.py
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python scripts/benchmark_accuracy.py --out out/benchmark_accuracy.md
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache build *.egg-info

@@ -93,39 +93,70 @@ def _load(model: Path | None, device: str):
 def train(
     data_dir: DataDir = Path("data/names"),
     out_path: Annotated[
-        Optional[Path], typer.Option("--out", help="Where to write the model. Default: out/namecls.pt.")  # noqa: UP045
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--out", help="Where to write the model. Default: out/namecls.pt (or the --resume file)."
+        ),
     ] = None,
-    arch: Annotated[str, typer.Option(help="Recurrent cell: manual, rnn, gru or lstm.")] = "gru",
-    epochs: Annotated[int, typer.Option(min=1, help="Most epochs; early stopping may end sooner.")] = 20,
-    hidden: Annotated[int, typer.Option(min=1, help="Hidden units per direction.")] = 256,
+    arch: Annotated[
+        Optional[str], typer.Option(help="Recurrent cell: manual, rnn, gru or lstm. [default: gru]")  # noqa: UP045
+    ] = None,
+    epochs: Annotated[
+        Optional[int], typer.Option(min=1, help="Most epochs; early stopping may end sooner.")  # noqa: UP045
+    ] = None,
+    hidden: Annotated[Optional[int], typer.Option(min=1, help="Hidden units per direction.")] = None,  # noqa: UP045
     lr: Annotated[
-        float, typer.Option(min=0.0, help="Peak learning rate (AdamW, one-cycle schedule).")
-    ] = 3e-3,
-    batch_size: Annotated[int, typer.Option(min=1, help="Names per batch.")] = 64,
+        Optional[float], typer.Option(min=0.0, help="Peak learning rate (AdamW, one-cycle schedule).")  # noqa: UP045
+    ] = None,
+    batch_size: Annotated[Optional[int], typer.Option(min=1, help="Names per batch.")] = None,  # noqa: UP045
     seed: Annotated[int, typer.Option(help="Seeds the split, the initial weights and the batch order.")] = 0,
+    resume: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Carry on an interrupted run from its checkpoint (its settings win)."),
+    ] = None,
     device: Device = "auto",
 ) -> None:
     """Train a model on a data folder and save the best validation epoch.
 
+    Options left out take the defaults of ModelConfig and TrainConfig (see `namecls info`).
+
     Example: namecls train --arch gru --epochs 20 --out out/gru.pt
     """
+    from dataclasses import replace
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from namecls.checkpoint import load_checkpoint
+    from namecls.data import load_corpus
     from namecls.device import select_device
     from namecls.model import ARCHS, ModelConfig
     from namecls.predict import DEFAULT_OUT
     from namecls.train import TrainConfig, fit
 
+    def given(**kw):
+        return {k: v for k, v in kw.items() if v is not None}
+
     with _errors():
-        if arch not in ARCHS:
+        if arch is not None and arch not in ARCHS:
             raise UsageError(f"unknown --arch {arch!r}: choose from {', '.join(ARCHS)}")
         dev = select_device(device)
-        target = out_path or DEFAULT_OUT
-        mcfg = ModelConfig(arch=arch, hidden=hidden)
-        tcfg = TrainConfig(epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, split_seed=seed)
+        ckpt = load_checkpoint(resume) if resume else None
+        target = out_path or resume or DEFAULT_OUT
+        mcfg = replace(ModelConfig(), **given(arch=arch, hidden=hidden))
+        tcfg = replace(
+            TrainConfig(), **given(epochs=epochs, lr=lr, batch_size=batch_size), seed=seed, split_seed=seed
+        )
+        if ckpt is not None:
+            mcfg, tcfg = ModelConfig.from_dict(ckpt["config"]), TrainConfig.from_dict(ckpt["train_config"])
+        corpus = load_corpus(data_dir)
+        for c in corpus.counts:
+            if c.kept == 0:
+                warn = f"skipped {c.label}: none of its {c.read} lines is a usable name"
+                err.print(f"[yellow]warning:[/yellow] {warn}")
+        what = f"resuming {resume}" if ckpt else f"training {mcfg.arch} (hidden {mcfg.hidden})"
         err.print(
-            f"[dim]training {arch} (hidden {hidden}) on {data_dir} for up to {epochs} epochs "
-            f"on {dev}; best model -> {target}[/dim]"
+            f"[dim]{what} on {data_dir} ({len(corpus)} names, {len(corpus.labels)} languages) for up to "
+            f"{tcfg.epochs} epochs on {dev}; best model -> {target}[/dim]"
         )
 
         stop = {"signal": None}
@@ -141,20 +172,19 @@ def train(
             TextColumn("{task.fields[info]}"),
             TimeElapsedColumn(),
             console=err,
-            transient=False,
         )
         try:
             with progress:
-                task = progress.add_task("train", total=epochs, info="")
+                done = len(ckpt["history"]) if ckpt else 0
+                task = progress.add_task("train", total=tcfg.epochs, completed=done, info="")
 
                 def on_epoch(log):
                     star = " *" if log.best else ""
-                    progress.update(
-                        task,
-                        advance=1,
-                        info=f"loss {log.train_loss:.3f}  valid acc "
-                        f"{log.valid_accuracy:.3f}  macro-F1 {log.valid_macro_f1:.3f}{star}",
+                    info = (
+                        f"loss {log.train_loss:.3f}  valid acc {log.valid_accuracy:.3f}  "
+                        f"macro-F1 {log.valid_macro_f1:.3f}{star}"
                     )
+                    progress.update(task, completed=log.epoch, info=info)
 
                 result = fit(
                     data_dir,
@@ -163,19 +193,19 @@ def train(
                     dev,
                     out=target,
                     on_epoch=on_epoch,
+                    corpus=corpus,
                     should_stop=lambda: stop["signal"] is not None,
+                    resume=ckpt,
                 )
         finally:
             for s, h in old.items():
                 signal.signal(s, h)
 
         if result.interrupted:
-            where = (
-                f"best model so far kept at {target}"
-                if result.checkpoint
-                else "no epoch finished, nothing saved"
-            )
-            err.print(f"interrupted: {where}")
+            if result.checkpoint:
+                err.print(f"interrupted: best model so far kept at {target}; carry on with --resume {target}")
+            else:
+                err.print("interrupted before the first epoch ended: nothing saved")
             raise typer.Exit(130)
         v = result.valid
         err.print(f"saved {target}")
@@ -343,6 +373,141 @@ def predict(
         sys.stdout.flush()
         if n_bad and not n_ok:
             raise UsageError("no name had letters to classify")
+
+
+@app.command()
+def data(
+    data_dir: DataDir = Path("data/names"),
+    seed: Annotated[int, typer.Option(help="Split seed to show the split sizes for.")] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show what the loader makes of a data folder: counts, drops, duplicates, split sizes.
+
+    Example: namecls data --data-dir data/names
+    """
+    from namecls.data import load_corpus, split_indices
+
+    with _errors():
+        corpus = load_corpus(data_dir, min_languages=1)
+        split = split_indices(corpus, seed)
+        per_split = {s: [0] * len(corpus.labels) for s in split}
+        for s, idx in split.items():
+            for i in idx:
+                per_split[s][corpus.targets[i]] += 1
+        multi = corpus.multi_label_names()
+        pos = {lab: i for i, lab in enumerate(corpus.labels)}
+        rows = []
+        for c in corpus.counts:
+            i = pos.get(c.label)
+            sizes = {s: (per_split[s][i] if i is not None else 0) for s in split}
+            rows.append(
+                {
+                    "label": c.label,
+                    "read": c.read,
+                    "dropped": c.dropped,
+                    "duplicates": c.duplicates,
+                    "kept": c.kept,
+                    **sizes,
+                }
+            )
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "languages": rows,
+                        "multi_label_names": len(multi),
+                        "dropped": [d.__dict__ for d in corpus.dropped],
+                        "fingerprint": corpus.fingerprint,
+                    }
+                )
+            )
+            return
+        table = Table(title=f"{data_dir}  (fingerprint {corpus.fingerprint})")
+        for col in ("language", "read", "dropped", "duplicates", "kept", "train", "valid", "test"):
+            table.add_column(col, justify="left" if col == "language" else "right")
+        for r in rows:
+            table.add_row(
+                *(
+                    str(r[k])
+                    for k in ("label", "read", "dropped", "duplicates", "kept", "train", "valid", "test")
+                )
+            )
+        tot = {
+            k: sum(r[k] for r in rows)
+            for k in ("read", "dropped", "duplicates", "kept", "train", "valid", "test")
+        }
+        table.add_row("[bold]total[/bold]", *(f"[bold]{v}[/bold]" for v in tot.values()), end_section=True)
+        out.print(table)
+        reasons: dict[str, int] = {}
+        for d in corpus.dropped:
+            reasons[d.reason] = reasons.get(d.reason, 0) + 1
+        out.print("dropped: " + (", ".join(f"{n} × {r}" for r, n in reasons.items()) or "nothing"))
+        examples = ", ".join(f"{n} ({'/'.join(ls)})" for n, ls in list(multi.items())[:5])
+        out.print(f"names under several languages: {len(multi)}" + (f", e.g. {examples}" if multi else ""))
+        out.print(f"each normalised name sits in exactly one split (seed {seed})")
+
+
+@app.command()
+def info(
+    model: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(help="Model file. Default: out/namecls.pt if it exists, else the shipped model."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show a model's config, labels, data fingerprint, metrics and training history.
+
+    Example: namecls info out/namecls.pt
+    """
+    from namecls.checkpoint import load_checkpoint
+    from namecls.predict import resolve_model
+
+    with _errors():
+        path, _ = resolve_model(model)
+        ck = load_checkpoint(path)
+        summary = {
+            k: ck.get(k)
+            for k in (
+                "namecls_version",
+                "format_version",
+                "config",
+                "train_config",
+                "split",
+                "labels",
+                "data_fingerprint",
+                "temperature",
+                "metrics",
+                "history",
+            )
+        }
+        summary["vocab"] = "".join(c for c in ck["vocab"] if len(c) == 1)
+        summary["parameters"] = sum(t.numel() for t in ck["state_dict"].values())
+        if as_json:
+            print(json.dumps({"path": str(path), **summary}))
+            return
+        table = Table(title=str(path), show_header=False)
+        for key in ("namecls_version", "parameters", "data_fingerprint", "temperature", "vocab"):
+            table.add_row(key, str(summary[key]))
+        for group in ("config", "train_config", "split"):
+            for k, v in (summary[group] or {}).items():
+                table.add_row(f"{group}.{k}", str(v))
+        table.add_row("labels", ", ".join(summary["labels"]))
+        for k, v in (summary["metrics"] or {}).get("valid", {}).items():
+            table.add_row(f"valid {k}", f"{v:.4f}" if isinstance(v, float) else str(v))
+        out.print(table)
+        hist = Table(title="training history")
+        for col in ("epoch", "train loss", "valid accuracy", "valid macro-F1", "seconds", "best"):
+            hist.add_column(col, justify="right")
+        for h in summary["history"] or []:
+            hist.add_row(
+                str(h["epoch"]),
+                f"{h['train_loss']:.4f}",
+                f"{h['valid_accuracy']:.4f}",
+                f"{h['valid_macro_f1']:.4f}",
+                f"{h['seconds']:.1f}",
+                "*" if h["best"] else "",
+            )
+        out.print(hist)
 
 
 def main() -> None:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
 from namecls.data import PAD_IDX
+
+if TYPE_CHECKING:
+    from namecls.data import Corpus
+    from namecls.predict import Classifier
 
 
 def pad_batch(ids: list[list[int]], device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
@@ -135,7 +140,7 @@ class Evaluation:
     same_data: bool  # the folder's fingerprint matches the one the model was trained on
 
 
-def evaluate_split(clf, corpus, split: str = "test") -> Evaluation:
+def evaluate_split(clf: Classifier, corpus: Corpus, split: str = "test") -> Evaluation:
     """Score a Classifier on `split` (train|valid|test, re-made from the checkpoint) or `all`."""
     from namecls.data import split_indices
     from namecls.errors import DataError
@@ -157,7 +162,7 @@ def evaluate_split(clf, corpus, split: str = "test") -> Evaluation:
     y = torch.tensor([pos[corpus.labels[corpus.targets[known[j]]]] for j in keep], dtype=torch.long)
     if not keep:
         raise DataError(f"no names of a language the model knows in split {split!r}")
-    logits = batched_logits(clf.model, [ids[j] for j in keep], clf.device) / clf.temperature
+    logits = clf.scores([ids[j] for j in keep])
     return Evaluation(
         compute_metrics(logits, y, clf.labels), split, len(idx) - len(known), len(known) - len(keep), same
     )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import torch
 import torch.nn as nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from namecls.data import PAD_IDX
 
 ARCHS = ("manual", "rnn", "gru", "lstm")
+POOLS = ("last", "meanmax")
 
 
 @dataclass
@@ -25,6 +27,8 @@ class ModelConfig:
     layers: int = 1
     bidirectional: bool = True
     dropout: float = 0.3  # on embeddings, between layers and before the output layer
+    pool: str = "last"  # last: V h_T (final states of each direction); meanmax: mean and max over steps
+    members: int = 1  # >1: an ensemble of independently initialised networks, probabilities averaged
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
@@ -48,7 +52,8 @@ class ManualRNN(nn.Module):
     """nn.RNN(tanh) re-written with ElmanCell, one Python step per time step for a whole batch.
 
     Works on a padded batch: a name's state stops changing after its last character, so
-    padding never alters its result. Returns h_n shaped like nn.RNN's: (layers * dirs, B, H).
+    padding never alters its result. Returns the top layer's outputs (B, T, H * dirs) and h_n
+    shaped like nn.RNN's: (layers * dirs, B, H).
     """
 
     def __init__(self, input_size: int, hidden: int, layers: int, bidirectional: bool, dropout: float):
@@ -72,7 +77,7 @@ class ManualRNN(nn.Module):
             outs.append(h)
         return torch.stack(outs, 1), h  # (B, T, H), (B, H)
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         T = x.shape[1]
         steps = torch.arange(T, device=x.device)
         mask = steps[None, :] < lengths[:, None]  # (B, T)
@@ -92,7 +97,7 @@ class ManualRNN(nn.Module):
             x = torch.cat(outs, dim=2)  # (B, T, H * dirs)
             if layer < self.layers - 1:
                 x = nn.functional.dropout(x, self.dropout, self.training)
-        return torch.stack(h_n)  # (layers * dirs, B, H)
+        return x, torch.stack(h_n)  # (B, T, H * dirs), (layers * dirs, B, H)
 
 
 class CharRNN(nn.Module):
@@ -102,6 +107,8 @@ class CharRNN(nn.Module):
         super().__init__()
         if config.arch not in ARCHS:
             raise ValueError(f"unknown arch {config.arch!r}; choose from {', '.join(ARCHS)}")
+        if config.pool not in POOLS:
+            raise ValueError(f"unknown pool {config.pool!r}; choose from {', '.join(POOLS)}")
         self.config = c = config
         self.embed = nn.Embedding(c.vocab_size, c.embed_dim, padding_idx=PAD_IDX)
         between = c.dropout if c.layers > 1 else 0.0
@@ -118,18 +125,53 @@ class CharRNN(nn.Module):
                 bidirectional=c.bidirectional,
             )
         self.drop = nn.Dropout(c.dropout)
-        self.head = nn.Linear(c.hidden * (2 if c.bidirectional else 1), c.n_classes)
+        width = c.hidden * (2 if c.bidirectional else 1)
+        self.head = nn.Linear(width * (2 if c.pool == "meanmax" else 1), c.n_classes)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """x (B, T) padded character ids, lengths (B,) all >= 1 -> logits (B, n_classes)."""
         emb = self.drop(self.embed(x))  # (B, T, E)
         if self.config.arch == "manual":
-            h_n = self.rnn(emb, lengths)  # (L * D, B, H)
+            out, h_n = self.rnn(emb, lengths)  # (B, T, H * D), (L * D, B, H)
         else:
             packed = pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            _, h_n = self.rnn(packed)
+            out, h_n = self.rnn(packed)
             if isinstance(h_n, tuple):  # LSTM returns (h_n, c_n)
                 h_n = h_n[0]
-        dirs = 2 if self.config.bidirectional else 1
-        h_last = torch.cat(list(h_n[-dirs:]), dim=1)  # (B, H * D): the top layer's directions
-        return self.head(self.drop(h_last))  # (B, n_classes)
+        if self.config.pool == "last":
+            dirs = 2 if self.config.bidirectional else 1
+            feats = torch.cat(list(h_n[-dirs:]), dim=1)  # (B, H * D): the top layer's final states
+        else:
+            if not isinstance(out, torch.Tensor):
+                out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+            mask = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None])[
+                ..., None
+            ]  # (B, T, 1)
+            mean = (out * mask).sum(1) / lengths[:, None].to(out.dtype)  # (B, H * D)
+            peak = out.masked_fill(~mask, float("-inf")).amax(1)  # (B, H * D)
+            feats = torch.cat([mean, peak], dim=1)  # (B, 2 * H * D)
+        return self.head(self.drop(feats))  # (B, n_classes)
+
+    def member_logits(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return self(x, lengths)[None]  # (1, B, C): a lone model is an ensemble of one
+
+
+class CharRNNEnsemble(nn.Module):
+    """Several CharRNNs trained side by side; logits are the log of their mean probability."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.members = nn.ModuleList(CharRNN(config) for _ in range(config.members))
+
+    def member_logits(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x, lengths) for m in self.members])  # (M, B, C)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        logp = self.member_logits(x, lengths).log_softmax(-1)  # (M, B, C)
+        return logp.logsumexp(0) - math.log(len(self.members))  # (B, C)
+
+
+def build_model(config: ModelConfig) -> nn.Module:
+    """A CharRNN, or an ensemble of them when `config.members > 1`."""
+    return CharRNNEnsemble(config) if config.members > 1 else CharRNN(config)

@@ -15,7 +15,7 @@ from namecls.data import Vocab, normalize
 from namecls.device import select_device
 from namecls.errors import CheckpointError
 from namecls.evaluate import batched_logits
-from namecls.model import CharRNN, ModelConfig
+from namecls.model import ModelConfig, build_model
 
 # Where `namecls train` writes without --out, relative to the working folder.
 DEFAULT_OUT = Path("out") / "namecls.pt"
@@ -55,13 +55,14 @@ class Prediction:
         return d
 
 
-def model_from_checkpoint(ckpt: dict, path: str | Path = "checkpoint") -> CharRNN:
+def model_from_checkpoint(ckpt: dict, path: str | Path = "checkpoint") -> torch.nn.Module:
     """Rebuild the CharRNN a checkpoint describes, checking vocabulary and labels fit its weights."""
     try:
         cfg = ModelConfig.from_dict(ckpt["config"])
-        if cfg.vocab_size != len(ckpt["vocab"]) or cfg.n_classes != len(ckpt["labels"]):
+        n_bias = len(ckpt.get("logit_bias") or ckpt["labels"])
+        if cfg.vocab_size != len(ckpt["vocab"]) or not cfg.n_classes == len(ckpt["labels"]) == n_bias:
             raise ValueError("vocabulary or labels do not match the config")
-        model = CharRNN(cfg)
+        model = build_model(cfg)
         model.load_state_dict(ckpt["state_dict"])
     except (ValueError, RuntimeError, TypeError, KeyError) as e:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -74,16 +75,18 @@ class Classifier:
 
     def __init__(
         self,
-        model: CharRNN,
+        model: torch.nn.Module,
         vocab: Vocab,
         labels: list[str],
         temperature: float = 1.0,
+        logit_bias: list[float] | None = None,
         device: torch.device | str = "cpu",
         checkpoint: dict | None = None,
         path: Path | None = None,
     ):
         self.model = model.to(device).eval()
         self.vocab, self.labels, self.temperature = vocab, list(labels), float(temperature)
+        self.logit_bias = torch.tensor(logit_bias or [0.0] * len(self.labels))
         self.device = torch.device(device)
         self.checkpoint = checkpoint or {}
         self.path = path
@@ -93,21 +96,31 @@ class Classifier:
         """Load `path`, or (None) the default trained model, or the model shipped in the package."""
         dev = select_device(device)
         resolved, _ = resolve_model(path)
-        ckpt = load_checkpoint(resolved)
-        model = model_from_checkpoint(ckpt, resolved)
+        return cls.from_checkpoint(load_checkpoint(resolved), dev, resolved)
+
+    @classmethod
+    def from_checkpoint(
+        cls, ckpt: dict, device: torch.device | str = "cpu", path: Path | None = None
+    ) -> Classifier:
+        """A Classifier from a checkpoint dict already in memory (as `fit` returns it)."""
         return cls(
-            model,
+            model_from_checkpoint(ckpt, path or "checkpoint"),
             Vocab(list(ckpt["vocab"])),
             ckpt["labels"],
-            ckpt.get("temperature", 1.0),
-            dev,
-            ckpt,
-            resolved,
+            temperature=ckpt.get("temperature", 1.0),
+            logit_bias=ckpt.get("logit_bias"),
+            device=device,
+            checkpoint=ckpt,
+            path=path,
         )
 
     def encode(self, name: str) -> list[int]:
         """Character ids of the normalised name (cut to MAX_CHARS); [] when it has no letters."""
         return self.vocab.encode(normalize(name[: MAX_CHARS * 4])[:MAX_CHARS])
+
+    def scores(self, ids: list[list[int]]) -> torch.Tensor:
+        """Calibrated logits (N, n_labels) for encoded, non-empty names: (logits + bias) / T."""
+        return (batched_logits(self.model, ids, self.device) + self.logit_bias) / self.temperature
 
     def predict_proba(self, names: list[str]) -> torch.Tensor:
         """Calibrated probabilities (N, n_labels) in label order; a row of NaN for a name without letters."""
@@ -115,8 +128,7 @@ class Classifier:
         ok = [i for i, s in enumerate(ids) if s]
         probs = torch.full((len(names), len(self.labels)), float("nan"))
         if ok:
-            logits = batched_logits(self.model, [ids[i] for i in ok], self.device)
-            probs[ok] = (logits / self.temperature).softmax(1)
+            probs[ok] = self.scores([ids[i] for i in ok]).softmax(1)
         return probs
 
     def predict(self, names: list[str], top_k: int = 3) -> list[Prediction]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import torch
@@ -14,8 +14,9 @@ from torch.utils.data import DataLoader
 
 from namecls.checkpoint import save_checkpoint
 from namecls.data import BucketBatchSampler, Corpus, NamesDataset, Vocab, collate, load_corpus, split_indices
+from namecls.errors import DataError, NameclsError
 from namecls.evaluate import Metrics, batched_logits, compute_metrics, fit_temperature
-from namecls.model import CharRNN, ModelConfig
+from namecls.model import ModelConfig, build_model
 
 
 @dataclass
@@ -73,8 +74,13 @@ def train_one_epoch(model, loader, optimizer, scheduler, cfg: TrainConfig, devic
     total, count = 0.0, 0
     for x, lengths, y in loader:
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        logits = model(x, lengths)  # (B, C)
-        loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+        # each ensemble member learns from its own loss, as if trained alone
+        logits = (
+            model.member_logits(x, lengths) if hasattr(model, "member_logits") else model(x, lengths)[None]
+        )
+        loss = F.cross_entropy(
+            logits.flatten(0, 1), y.repeat(len(logits)), label_smoothing=cfg.label_smoothing
+        )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
@@ -94,7 +100,7 @@ def prepare(corpus: Corpus, cfg: TrainConfig) -> tuple[dict[str, list[int]], Voc
 
 
 def fit(
-    data_dir: str | Path,
+    data_dir: str | Path | None,
     model_cfg: ModelConfig,
     cfg: TrainConfig,
     device: torch.device,
@@ -102,15 +108,25 @@ def fit(
     on_epoch: Callable[[EpochLog], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     corpus: Corpus | None = None,
+    resume: dict | None = None,
 ) -> TrainResult:
     """Train on the train split, keep the best validation epoch, calibrate, save to `out`.
 
-    The best checkpoint so far is written (atomically) after every improving epoch, so an
-    interruption keeps it. `should_stop` is polled after every batch.
+    The best checkpoint so far is written (atomically) after every improving epoch, with the
+    optimizer, schedule and RNG state, so an interruption keeps it and `resume` (that
+    checkpoint, loaded) carries on exactly where it left off. `should_stop` is polled after
+    every batch. The final checkpoint drops the training state to stay small.
     """
-    corpus = corpus or load_corpus(data_dir)
+    corpus = load_corpus(data_dir) if corpus is None else corpus
+    if resume is not None:
+        if "resume" not in resume:
+            raise NameclsError("that model finished training; there is nothing to resume")
+        if resume.get("data_fingerprint") != corpus.fingerprint:
+            raise NameclsError("the data folder differs from the one the model was being trained on")
+        model_cfg = ModelConfig.from_dict(resume["config"])
+        cfg = TrainConfig.from_dict(resume["train_config"])
     split, vocab = prepare(corpus, cfg)
-    model_cfg.vocab_size, model_cfg.n_classes = len(vocab), len(corpus.labels)
+    model_cfg = replace(model_cfg, vocab_size=len(vocab), n_classes=len(corpus.labels))
 
     def subset(name: str) -> tuple[list[str], list[int]]:
         ix = split[name]
@@ -119,12 +135,12 @@ def fit(
     train_names, train_y = subset("train")
     valid_names, valid_y = subset("valid")
     if not train_names or not valid_names:
-        raise ValueError("the data is too small to split into train and validation names")
+        raise DataError("the data is too small to split into train and validation names")
     valid_ids = [vocab.encode(n) for n in valid_names]
     valid_t = torch.tensor(valid_y)
 
     torch.manual_seed(cfg.seed)
-    model = CharRNN(model_cfg).to(device)
+    model = build_model(model_cfg).to(device)
     ds = NamesDataset(train_names, train_y, vocab)
     sampler = BucketBatchSampler(ds.lengths, cfg.batch_size, shuffle=True, seed=cfg.seed)
     loader = DataLoader(ds, batch_sampler=sampler, collate_fn=collate)
@@ -142,9 +158,23 @@ def fit(
         "split": {"seed": cfg.split_seed, "valid_frac": cfg.valid_frac, "test_frac": cfg.test_frac},
     }
     history: list[EpochLog] = []
-    best_score, best_state, best_metrics, stale = -math.inf, None, None, 0
+    best_score, best_state, best_metrics, stale, start = -math.inf, None, None, 0, 1
+    if resume is not None:
+        model.load_state_dict(resume["state_dict"])
+        state = resume["resume"]
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"])
+        best_score, stale, start = state["best_score"], state["stale"], state["epoch"] + 1
+        best_state = {k: v.clone() for k, v in resume["state_dict"].items()}
+        history = [EpochLog(**h) for h in resume["history"]]
+        best_metrics = compute_metrics(batched_logits(model, valid_ids, device), valid_t, corpus.labels)
+
     interrupted = False
-    for epoch in range(1, cfg.epochs + 1):
+    m = best_metrics
+    for epoch in range(start, cfg.epochs + 1):
+        if stale >= cfg.patience:
+            break
         t0 = time.perf_counter()
         sampler.set_epoch(epoch)
         loss = train_one_epoch(model, loader, optimizer, scheduler, cfg, device, should_stop)
@@ -157,6 +187,14 @@ def fit(
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             log.best = True
             if out is not None:
+                train_state = {
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "rng": torch.get_rng_state(),
+                    "epoch": epoch,
+                    "best_score": best_score,
+                    "stale": 0,
+                }
                 save_checkpoint(
                     out,
                     {
@@ -165,6 +203,7 @@ def fit(
                         "temperature": 1.0,
                         "metrics": {"valid": _summary(m)},
                         "history": _hist(history + [log]),
+                        "resume": train_state,
                     },
                 )
         else:
@@ -172,25 +211,47 @@ def fit(
         history.append(log)
         if on_epoch:
             on_epoch(log)
-        if interrupted or stale >= cfg.patience:
+        if interrupted:
             break
 
     if best_state is None:  # interrupted inside the first epoch: nothing worth keeping
         return TrainResult({}, history, m, True)
+    if interrupted:  # the best checkpoint, with its training state, is already on disk
+        return TrainResult({**base, "state_dict": best_state}, history, best_metrics, True)
     model.load_state_dict(best_state)
     valid_logits = batched_logits(model, valid_ids, device)
-    temperature = fit_temperature(valid_logits, valid_t)
-    calibrated = compute_metrics(valid_logits / temperature, valid_t, corpus.labels)
+    bias = logit_adjustment(valid_logits, valid_t, train_y, corpus.labels)
+    temperature = fit_temperature(valid_logits + bias, valid_t)
+    calibrated = compute_metrics((valid_logits + bias) / temperature, valid_t, corpus.labels)
     ckpt = {
         **base,
         "state_dict": best_state,
         "temperature": temperature,
+        "logit_bias": bias.tolist(),
         "metrics": {"valid": _summary(calibrated), "valid_ece_uncalibrated": best_metrics.ece},
         "history": _hist(history),
     }
     if out is not None:
         save_checkpoint(out, ckpt)
-    return TrainResult(ckpt, history, calibrated, interrupted)
+    return TrainResult(ckpt, history, calibrated, False)
+
+
+def logit_adjustment(
+    logits: torch.Tensor, y: torch.Tensor, train_y: list[int], labels: list[str]
+) -> torch.Tensor:
+    """Bias -tau * log(prior) added to the logits, tau chosen on the validation split.
+
+    Post-hoc logit adjustment (Menon et al., 2021): subtracting a share of the log class prior
+    trades a little accuracy on Russian for recall on the small languages, where macro-F1 lives.
+    """
+    counts = torch.bincount(torch.tensor(train_y), minlength=len(labels)).float().clamp(min=1)
+    log_prior = (counts / counts.sum()).log()
+    best_tau, best = 0.0, -math.inf
+    for tau in [i / 20 for i in range(0, 21)]:
+        score = select_score(compute_metrics(logits - tau * log_prior, y, labels))
+        if score > best + 1e-9:
+            best_tau, best = tau, score
+    return -best_tau * log_prior
 
 
 def _summary(m: Metrics) -> dict[str, float]:
