@@ -5,9 +5,11 @@ torch is imported inside the commands, so `namecls --help` and `--version` stay 
 
 from __future__ import annotations
 
+import csv
 import json
 import signal
 import sys
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -316,6 +318,93 @@ def _read_names(names: list[str]) -> Iterator[str]:
             yield n
 
 
+def _read_rows(path: Path, column: str | None) -> tuple[list[str], Iterator[dict[str, str]]]:
+    """Rows of a .csv (`column` names the name column) or of a text file (one name a line)."""
+    if path.suffix.lower() in (".csv", ".tsv"):
+        if not column:
+            raise UsageError(f"--input {path} is a table: say which column holds the names with --column")
+        f = path.open(newline="", encoding="utf-8")
+        reader = csv.DictReader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+        fields = list(reader.fieldnames or [])
+        if column not in fields:
+            raise UsageError(f"{path} has no column {column!r} (it has: {', '.join(fields)})")
+        return fields, iter(reader)
+    if column:
+        raise UsageError("--column goes with a .csv or .tsv --input")
+    f = path.open(encoding="utf-8")
+    return ["name"], ({"name": line.rstrip("\r\n")} for line in f)
+
+
+class _Sink:
+    """Writes predictions to stdout (table, tab-separated lines or JSON) or to a .csv/.jsonl file."""
+
+    def __init__(self, fmt: str, fields: list[str], top_k: int, output: Path | None):
+        self.fmt, self.fields, self.top_k, self.n = fmt, fields, top_k, 0
+        self.file = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+        self.table: Table | None = None
+        if fmt == "csv":
+            self.csv = csv.writer(self.file)
+            self.csv.writerow([*fields, "label", "probability", "top_k", "error"])
+        elif fmt == "json":
+            self.file.write("[")
+        elif fmt == "table":
+            self.table = Table()
+            for col in ("name", "language", "probability", ""):
+                self.table.add_column(col, justify="right" if col == "probability" else "left")
+
+    def write(self, row: dict[str, str], p) -> None:
+        top = p.predictions[0] if p.predictions else ("", None)
+        if self.fmt == "csv":
+            ranked = ";".join(f"{lab}:{prob:.4f}" for lab, prob in p.predictions)
+            prob = f"{top[1]:.6f}" if top[1] is not None else ""
+            self.csv.writerow([*(row.get(f, "") for f in self.fields), top[0], prob, ranked, p.error or ""])
+        elif self.fmt == "jsonl":
+            d = p.to_dict()
+            rec = {**row, "label": top[0] or None, "probability": top[1], "predictions": d["predictions"]}
+            rec.update({k: d[k] for k in ("error", "parts") if k in d})
+            self.file.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        elif self.fmt == "json":
+            self.file.write(("," if self.n else "") + "\n" + json.dumps(p.to_dict(), ensure_ascii=False))
+        elif self.fmt == "tsv":
+            cells = [f"{lab}\t{prob:.4f}" for lab, prob in p.predictions] or [f"error: {p.error}"]
+            self.file.write(p.name + "\t" + "\t".join(cells) + "\n")
+        else:
+            self._table_row(p)
+        self.n += 1
+
+    def _table_row(self, p) -> None:
+        t = self.table
+        if p.error:
+            t.add_row(p.name, f"[yellow]{p.error}[/yellow]", "", "", end_section=True)
+            return
+        for j, (lab, prob) in enumerate(p.predictions):
+            t.add_row(
+                p.name if j == 0 else "",
+                lab,
+                f"{prob:.3f}",
+                _bar(prob),
+                end_section=j == len(p.predictions) - 1 and not p.parts,
+            )
+        for part in p.parts or []:
+            lab, prob = part.predictions[0]
+            t.add_row(
+                f"[dim]  {part.name}[/dim]",
+                f"[dim]{lab}[/dim]",
+                f"[dim]{prob:.3f}[/dim]",
+                "",
+                end_section=part is p.parts[-1],
+            )
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.file.write("\n]\n")
+        elif self.table is not None:
+            out.print(self.table)
+        self.file.flush()
+        if self.file is not sys.stdout:
+            self.file.close()
+
+
 def _bar(p: float, width: int = 20) -> str:
     full = round(p * width)
     return "[green]" + "█" * full + "[/green][dim]" + "·" * (width - full) + "[/dim]"
@@ -324,53 +413,100 @@ def _bar(p: float, width: int = 20) -> str:
 @app.command()
 def predict(
     names: Annotated[
-        list[str], typer.Argument(help="Names to classify; - reads one name a line from stdin.")
-    ],
+        Optional[list[str]],  # noqa: UP045
+        typer.Argument(help="Names to classify; - reads one name a line from stdin."),
+    ] = None,
     model: ModelPath = None,
     top_k: Annotated[
         int, typer.Option("--top-k", "-k", min=1, help="How many languages to list per name.")
     ] = 3,
     as_json: JsonFlag = False,
+    input_path: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--input", "-i", help="Read names from a file: one a line, or a .csv/.tsv with --column."
+        ),
+    ] = None,
+    column: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="The --input table's column that holds the names."),
+    ] = None,
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write results to a .csv or .jsonl file: input columns + label, probability, top-k.",
+        ),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option(help="Show how each part of a full name scored on its own.")
+    ] = False,
     device: Device = "auto",
 ) -> None:
     """Most likely languages for each name, with probabilities.
 
+    A full name ("Satoshi Nakamoto", "van der Berg") is split at spaces and hyphens; its parts are
+    scored alone and combined by summing their log-probabilities.
+
     Example: namecls predict Satoshi Ivanov --top-k 3
+
     Example: cut -f1 people.tsv | namecls predict - --json
+
+    Example: namecls predict --input people.csv --column surname --output labelled.csv
     """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     with _errors():
+        names = names or []
+        if not names and input_path is None:
+            raise UsageError("give names, - for stdin, or --input FILE")
+        if names and input_path is not None:
+            raise UsageError("give names or --input, not both")
+        if output is not None and output.suffix.lower() not in (".csv", ".jsonl"):
+            raise UsageError(f"--output {output}: use a .csv or .jsonl file name")
+        if input_path is not None:
+            fields, rows = _read_rows(input_path, column)
+            key = column or "name"
+        else:
+            fields, key = ["name"], "name"
+            rows = ({"name": n} for n in _read_names(names))
         clf = _load(model, device)
-        results = clf.predict_stream(_read_names(names), top_k)
+        if output is not None:
+            fmt = output.suffix.lower().lstrip(".")
+        elif as_json:
+            fmt = "json"
+        elif sys.stdout.isatty() and "-" not in names and input_path is None:
+            fmt = "table"
+        else:
+            fmt = "tsv"
+        sink = _Sink(fmt, fields, top_k, output)
+        pending: deque[dict[str, str]] = deque()  # rows read but not yet answered
+
+        def texts() -> Iterator[str]:
+            for row in rows:
+                pending.append(row)
+                yield row[key]
+
         n_ok = n_bad = 0
-        if as_json:
-            sys.stdout.write("[")
-            for i, p in enumerate(results):
+        show = output is not None or input_path is not None
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.completed:,} names"),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not show,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("predict")
+            for p in clf.predict_stream(texts(), top_k, explain):
+                sink.write(pending.popleft(), p)  # predictions come back in input order
                 n_ok, n_bad = n_ok + (p.error is None), n_bad + (p.error is not None)
-                sys.stdout.write(("," if i else "") + "\n" + json.dumps(p.to_dict(), ensure_ascii=False))
-            sys.stdout.write("\n]\n")
-        elif sys.stdout.isatty() and "-" not in names:
-            table = Table(show_header=True)
-            for col in ("name", "language", "probability", ""):
-                table.add_column(col, justify="right" if col == "probability" else "left")
-            for p in results:
-                n_ok, n_bad = n_ok + (p.error is None), n_bad + (p.error is not None)
-                if p.error:
-                    table.add_row(p.name, f"[yellow]{p.error}[/yellow]", "", "", end_section=True)
-                for j, (lab, prob) in enumerate(p.predictions):
-                    table.add_row(
-                        p.name if j == 0 else "",
-                        lab,
-                        f"{prob:.3f}",
-                        _bar(prob),
-                        end_section=j == len(p.predictions) - 1,
-                    )
-            out.print(table)
-        else:  # plain lines for pipes: name, then label and probability pairs, tab-separated
-            for p in results:
-                n_ok, n_bad = n_ok + (p.error is None), n_bad + (p.error is not None)
-                cells = [f"{lab}\t{prob:.4f}" for lab, prob in p.predictions] or [f"error: {p.error}"]
-                sys.stdout.write(p.name + "\t" + "\t".join(cells) + "\n")
-        sys.stdout.flush()
+                if sink.n % 4096 == 0:
+                    progress.update(task, completed=sink.n)
+        sink.close()
+        if output is not None:
+            err.print(f"wrote {sink.n} rows to {output}")
         if n_bad and not n_ok:
             raise UsageError("no name had letters to classify")
 

@@ -28,6 +28,7 @@ class ModelConfig:
     bidirectional: bool = True
     dropout: float = 0.3  # on embeddings, between layers and before the output layer
     pool: str = "last"  # last: V h_T (final states of each direction); meanmax: mean and max over steps
+    conv: int = 0  # >0: kernel width of a convolution over the embeddings before the recurrence
     members: int = 1  # >1: an ensemble of independently initialised networks, probabilities averaged
 
     @classmethod
@@ -111,6 +112,8 @@ class CharRNN(nn.Module):
             raise ValueError(f"unknown pool {config.pool!r}; choose from {', '.join(POOLS)}")
         self.config = c = config
         self.embed = nn.Embedding(c.vocab_size, c.embed_dim, padding_idx=PAD_IDX)
+        # padding embeds to zeros, so the convolution sees a name the same in any batch
+        self.conv = nn.Conv1d(c.embed_dim, c.embed_dim, c.conv, padding=c.conv // 2) if c.conv else None
         between = c.dropout if c.layers > 1 else 0.0
         if c.arch == "manual":
             self.rnn = ManualRNN(c.embed_dim, c.hidden, c.layers, c.bidirectional, between)
@@ -131,6 +134,10 @@ class CharRNN(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """x (B, T) padded character ids, lengths (B,) all >= 1 -> logits (B, n_classes)."""
         emb = self.drop(self.embed(x))  # (B, T, E)
+        if self.conv is not None:
+            emb = emb + torch.relu(self.conv(emb.transpose(1, 2))[:, :, : x.shape[1]]).transpose(
+                1, 2
+            )  # (B, T, E)
         if self.config.arch == "manual":
             out, h_n = self.rnn(emb, lengths)  # (B, T, H * D), (L * D, B, H)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -23,6 +24,7 @@ SHIPPED_MODEL = Path(__file__).parent / "models" / "default.pt"
 # Names longer than this are cut: no surname in the data comes close, and it bounds the work.
 MAX_CHARS = 64
 NO_LETTERS = "no letters to classify"
+_PART_SEP = re.compile(r"[ -]+")
 
 
 def resolve_model(path: str | Path | None) -> tuple[Path, str]:
@@ -44,6 +46,7 @@ class Prediction:
     name: str
     predictions: list[tuple[str, float]] = field(default_factory=list)
     error: str | None = None
+    parts: list[Prediction] | None = None  # with explain: each part of a full name on its own
 
     def to_dict(self) -> dict:
         d: dict = {
@@ -52,6 +55,8 @@ class Prediction:
         }
         if self.error:
             d["error"] = self.error
+        if self.parts is not None:
+            d["parts"] = [p.to_dict() for p in self.parts]
         return d
 
 
@@ -115,39 +120,67 @@ class Classifier:
         )
 
     def encode(self, name: str) -> list[int]:
-        """Character ids of the normalised name (cut to MAX_CHARS); [] when it has no letters."""
+        """Character ids of the whole normalised name (cut to MAX_CHARS); [] when it has no letters."""
         return self.vocab.encode(normalize(name[: MAX_CHARS * 4])[:MAX_CHARS])
+
+    @staticmethod
+    def name_parts(name: str) -> list[str]:
+        """Normalised parts of a full name: "Nguyễn Văn An" -> ["nguyen", "van", "an"]; "O'Neill-Smith"
+        -> ["o'neill", "smith"]. A single surname is one part."""
+        folded = normalize(name[: MAX_CHARS * 4])[:MAX_CHARS]
+        return [p for p in (q.strip("'") for q in _PART_SEP.split(folded)) if p]
 
     def scores(self, ids: list[list[int]]) -> torch.Tensor:
         """Calibrated logits (N, n_labels) for encoded, non-empty names: (logits + bias) / T."""
         return (batched_logits(self.model, ids, self.device) + self.logit_bias) / self.temperature
 
+    def _part_log_probs(self, names: list[str]) -> tuple[list[list[str]], torch.Tensor, torch.Tensor]:
+        """Parts of each name, log-probabilities of every part (P, C), and the combined (N, C).
+
+        Parts combine by summing log-probabilities (a product of experts that treats the parts
+        as independent evidence), renormalised; a name with no parts gets a row of NaN.
+        """
+        parts = [self.name_parts(n) for n in names]
+        flat = [p for ps in parts for p in ps]
+        C = len(self.labels)
+        combined = torch.full((len(names), C), float("nan"))
+        if not flat:
+            return parts, torch.empty(0, C), combined
+        part_logp = self.scores([self.vocab.encode(p) for p in flat]).log_softmax(1)  # (P, C)
+        owner = torch.tensor([i for i, ps in enumerate(parts) for _ in ps])  # (P,)
+        total = torch.zeros(len(names), C).index_add_(0, owner, part_logp)  # (N, C)
+        has = torch.tensor([bool(ps) for ps in parts])
+        combined[has] = total[has].log_softmax(1)
+        return parts, part_logp, combined
+
     def predict_proba(self, names: list[str]) -> torch.Tensor:
         """Calibrated probabilities (N, n_labels) in label order; a row of NaN for a name without letters."""
-        ids = [self.encode(n) for n in names]
-        ok = [i for i, s in enumerate(ids) if s]
-        probs = torch.full((len(names), len(self.labels)), float("nan"))
-        if ok:
-            probs[ok] = self.scores([ids[i] for i in ok]).softmax(1)
-        return probs
+        return self._part_log_probs(names)[2].exp()
 
-    def predict(self, names: list[str], top_k: int = 3) -> list[Prediction]:
-        """Top-k (label, probability) for each name, in input order."""
+    def _top(self, logp: torch.Tensor, k: int) -> list[tuple[str, float]]:
+        p, ix = logp.exp().topk(k)
+        return [(self.labels[i], v) for i, v in zip(ix.tolist(), p.tolist(), strict=True)]
+
+    def predict(self, names: list[str], top_k: int = 3, explain: bool = False) -> list[Prediction]:
+        """Top-k (label, probability) for each name, in input order; `explain` adds each part's own."""
         k = max(1, min(top_k, len(self.labels)))
-        probs = self.predict_proba(names)
-        out = []
-        for name, row in zip(names, probs, strict=True):
-            if torch.isnan(row[0]):
+        parts, part_logp, combined = self._part_log_probs(names)
+        out, j = [], 0
+        for name, ps, row in zip(names, parts, combined, strict=True):
+            if not ps:
                 out.append(Prediction(name, [], NO_LETTERS))
                 continue
-            p, ix = row.topk(k)
-            out.append(
-                Prediction(name, [(self.labels[i], v) for i, v in zip(ix.tolist(), p.tolist(), strict=True)])
-            )
+            pred = Prediction(name, self._top(row, k))
+            if explain:
+                pred.parts = [Prediction(p, self._top(part_logp[j + n], k)) for n, p in enumerate(ps)]
+            j += len(ps)
+            out.append(pred)
         return out
 
-    def predict_stream(self, names: Iterable[str], top_k: int = 3, chunk: int = 8192) -> Iterator[Prediction]:
+    def predict_stream(
+        self, names: Iterable[str], top_k: int = 3, explain: bool = False, chunk: int = 8192
+    ) -> Iterator[Prediction]:
         """Like predict, over an iterable of any length, holding one chunk in memory at a time."""
         it = iter(names)
         while batch := list(islice(it, chunk)):
-            yield from self.predict(batch, top_k)
+            yield from self.predict(batch, top_k, explain)

@@ -161,7 +161,7 @@ def test_cuda_without_cuda(tiny_model: Path):
 def test_every_command_has_help():
     r = invoke("--help")
     assert r.exit_code == 0
-    for command in ("train", "evaluate", "predict"):
+    for command in ("train", "evaluate", "predict", "data", "info"):
         r = invoke(command, "--help")
         assert r.exit_code == 0 and "Example" in r.stdout
         options = [line for line in r.stdout.splitlines() if line.strip().startswith(("│ --", "│ *"))]
@@ -174,3 +174,85 @@ def test_version():
 
     r = invoke("--version")
     assert r.exit_code == 0 and r.stdout.strip() == f"namecls {__version__}"
+
+
+def test_predict_csv_in_csv_and_jsonl_out(tiny_model: Path, tmp_path: Path):
+    src = tmp_path / "people.csv"
+    src.write_text("id,surname\n1,Nakamura\n2,\n3,Rossi\n", encoding="utf-8")
+    dst = tmp_path / "out.csv"
+    r = invoke("predict", "--input", src, "--column", "surname", "--output", dst, "--model", tiny_model)
+    assert r.exit_code == 0, r.stderr
+    import csv
+
+    rows = list(csv.DictReader(dst.open()))
+    assert [row["id"] for row in rows] == ["1", "2", "3"]
+    assert set(rows[0]) == {"id", "surname", "label", "probability", "top_k", "error"}
+    assert rows[1]["error"] == "no letters to classify" and rows[1]["label"] == ""
+    assert rows[2]["top_k"].count(":") == 3 and 0 < float(rows[2]["probability"]) <= 1
+
+    dst = tmp_path / "out.jsonl"
+    r = invoke(
+        "predict", "--input", src, "--column", "surname", "--output", dst, "--model", tiny_model, "-k", 2
+    )
+    assert r.exit_code == 0, r.stderr
+    recs = [json.loads(line) for line in dst.read_text().splitlines()]
+    assert [rec["id"] for rec in recs] == ["1", "2", "3"]
+    assert recs[0]["label"] == recs[0]["predictions"][0]["label"] and len(recs[0]["predictions"]) == 2
+
+    txt = tmp_path / "names.txt"
+    txt.write_text("Ivanov\nRossi\n")
+    r = invoke("predict", "--input", txt, "--model", tiny_model, "--json")
+    assert [o["name"] for o in json.loads(r.stdout)] == ["Ivanov", "Rossi"]
+
+
+def test_predict_input_errors(tiny_model: Path, tmp_path: Path):
+    src = tmp_path / "people.csv"
+    src.write_text("id,surname\n1,Nakamura\n")
+    r = invoke("predict", "--input", src, "--model", tiny_model)
+    assert r.exit_code == 2 and "--column" in one_error_line(r)
+    r = invoke("predict", "--input", src, "--column", "name", "--model", tiny_model)
+    assert r.exit_code == 2 and "no column 'name'" in one_error_line(r)
+    r = invoke("predict", "x", "--output", tmp_path / "out.xlsx", "--model", tiny_model)
+    assert r.exit_code == 2
+    r = invoke("predict", "--model", tiny_model)
+    assert r.exit_code == 2
+    r = invoke("predict", "--input", tmp_path / "missing.txt", "--model", tiny_model)
+    assert r.exit_code == 1 and "missing.txt" in one_error_line(r)
+
+
+def test_full_names_combine_parts_and_explain(tiny_model: Path):
+    from namecls.predict import Classifier
+
+    clf = Classifier.load(tiny_model, device="cpu")
+    assert clf.name_parts("Nguyễn Văn An") == ["nguyen", "van", "an"]
+    assert clf.name_parts("O'Neill-Smith") == ["o'neill", "smith"]
+    # a single surname is scored exactly as before: one part, the whole name
+    single = clf.predict_proba(["Nakamura"])
+    whole = clf.scores([clf.encode("Nakamura")]).softmax(1)
+    torch.testing.assert_close(single, whole)
+    # two parts: the normalised product of the parts' probabilities
+    both = clf.predict_proba(["Nakamura Ivanov"])
+    parts = clf.predict_proba(["Nakamura", "Ivanov"])
+    expected = (parts[0].log() + parts[1].log()).softmax(0)
+    torch.testing.assert_close(both[0], expected, atol=1e-5, rtol=0)
+
+    r = invoke("predict", "Satoshi Nakamoto", "--explain", "--json", "--model", tiny_model)
+    out = json.loads(r.stdout)[0]
+    assert [p["name"] for p in out["parts"]] == ["satoshi", "nakamoto"]
+
+
+def test_data_and_info_commands(tiny_model: Path, tiny_session_dir: Path):
+    r = invoke("data", "--data-dir", tiny_session_dir, "--json")
+    assert r.exit_code == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert [x["label"] for x in d["languages"]] == ["Italian", "Japanese", "Russian"]
+    assert all(x["train"] + x["valid"] + x["test"] == x["kept"] for x in d["languages"])
+    r = invoke("data", "--data-dir", tiny_session_dir)
+    assert r.exit_code == 0 and "names under several languages" in r.stdout
+
+    r = invoke("info", tiny_model, "--json")
+    assert r.exit_code == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert info["labels"] == ["Italian", "Japanese", "Russian"] and info["history"]
+    r = invoke("info", tiny_model)
+    assert r.exit_code == 0 and "training history" in r.stdout
