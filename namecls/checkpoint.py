@@ -25,6 +25,9 @@ def save_checkpoint(path: str | Path, ckpt: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     ckpt = {**ckpt, "format_version": FORMAT_VERSION, "namecls_version": __version__}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a model file is as readable as any other
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(ckpt, f)

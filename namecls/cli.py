@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import signal
 import sys
 from collections import deque
@@ -17,6 +18,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from namecls import __version__
@@ -47,15 +49,15 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except BrokenPipeError:  # the reader went away (`| head -1`): stop quietly
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(0) from None
     except NameclsError as e:
-        err.print(f"[red]Error:[/red] {e}")
+        err.print("[red]Error:[/red] " + escape(str(e)))
         raise typer.Exit(e.exit_code) from None
     except OSError as e:
-        err.print(f"[red]Error:[/red] {e.strerror or e}{f': {e.filename}' if e.filename else ''}")
+        err.print(
+            "[red]Error:[/red] " + escape(f"{e.strerror or e}{f': {e.filename}' if e.filename else ''}")
+        )
         raise typer.Exit(1) from None
 
 
@@ -87,7 +89,7 @@ def _load(model: Path | None, device: str):
         "trained": " (default training output)",
         "NAMECLS_MODEL": " (from NAMECLS_MODEL)",
     }.get(why, "")
-    err.print(f"[dim]using model {path}{note} on {clf.device}[/dim]")
+    err.print(f"[dim]using model {escape(str(path))}{note} on {clf.device}[/dim]")
     return clf
 
 
@@ -101,7 +103,7 @@ def train(
         ),
     ] = None,
     arch: Annotated[
-        Optional[str], typer.Option(help="Recurrent cell: manual, rnn, gru or lstm. [default: gru]")  # noqa: UP045
+        Optional[str], typer.Option(help="Recurrent cell: manual, rnn, gru or lstm. [default: lstm]")  # noqa: UP045
     ] = None,
     epochs: Annotated[
         Optional[int], typer.Option(min=1, help="Most epochs; early stopping may end sooner.")  # noqa: UP045
@@ -648,4 +650,15 @@ def info(
 
 def main() -> None:
     """Entry point for the `namecls` script and `python -m namecls`."""
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as e:  # a bug, not a user error: still one line, unless asked for the traceback
+        if os.environ.get("NAMECLS_DEBUG"):
+            raise
+        print(
+            f"Error: unexpected {type(e).__name__}: {e} (NAMECLS_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        sys.exit(1)

@@ -21,13 +21,15 @@ class ModelConfig:
 
     vocab_size: int = 32
     n_classes: int = 18
-    arch: str = "gru"  # manual | rnn | gru | lstm
+    arch: str = "lstm"  # manual | rnn | gru | lstm
     embed_dim: int = 64  # character embedding width
-    hidden: int = 256  # hidden state width per direction
+    hidden: int = 128  # hidden state width per direction
     layers: int = 1
     bidirectional: bool = True
     dropout: float = 0.3  # on embeddings, between layers and before the output layer
-    pool: str = "last"  # last: V h_T (final states of each direction); meanmax: mean and max over steps
+    pool: str = "meanmax"  # last: V h_T (final states of each direction); meanmax: mean and max over steps
+    ngram: int = 2  # >1: each step also embeds the 2..ngram characters ending there (hashed)
+    ngram_buckets: int = 4096  # rows of each n-gram embedding table
     conv: int = 0  # >0: kernel width of a convolution over the embeddings before the recurrence
     members: int = 1  # >1: an ensemble of independently initialised networks, probabilities averaged
 
@@ -112,7 +114,9 @@ class CharRNN(nn.Module):
             raise ValueError(f"unknown pool {config.pool!r}; choose from {', '.join(POOLS)}")
         self.config = c = config
         self.embed = nn.Embedding(c.vocab_size, c.embed_dim, padding_idx=PAD_IDX)
-        # padding embeds to zeros, so the convolution sees a name the same in any batch
+        self.ngram_embed = nn.ModuleList(
+            nn.Embedding(c.ngram_buckets, c.embed_dim) for _ in range(2, c.ngram + 1)
+        )
         self.conv = nn.Conv1d(c.embed_dim, c.embed_dim, c.conv, padding=c.conv // 2) if c.conv else None
         between = c.dropout if c.layers > 1 else 0.0
         if c.arch == "manual":
@@ -133,11 +137,15 @@ class CharRNN(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """x (B, T) padded character ids, lengths (B,) all >= 1 -> logits (B, n_classes)."""
-        emb = self.drop(self.embed(x))  # (B, T, E)
+        emb = self.embed(x)  # (B, T, E)
+        for n, table in enumerate(self.ngram_embed, start=2):
+            emb = emb + table(self._ngram_ids(x, n))  # (B, T, E): the n characters ending at each step
+        emb = self.drop(emb)
         if self.conv is not None:
-            emb = emb + torch.relu(self.conv(emb.transpose(1, 2))[:, :, : x.shape[1]]).transpose(
-                1, 2
-            )  # (B, T, E)
+            # padding must look like the convolution's own zero padding, whatever its n-grams embed to
+            emb = emb * (x != PAD_IDX)[..., None]
+            conv = self.conv(emb.transpose(1, 2))[:, :, : x.shape[1]]  # (B, E, T)
+            emb = emb + torch.relu(conv).transpose(1, 2)  # (B, T, E)
         if self.config.arch == "manual":
             out, h_n = self.rnn(emb, lengths)  # (B, T, H * D), (L * D, B, H)
         else:
@@ -158,6 +166,17 @@ class CharRNN(nn.Module):
             peak = out.masked_fill(~mask, float("-inf")).amax(1)  # (B, H * D)
             feats = torch.cat([mean, peak], dim=1)  # (B, 2 * H * D)
         return self.head(self.drop(feats))  # (B, n_classes)
+
+    def _ngram_ids(self, x: torch.Tensor, n: int) -> torch.Tensor:
+        """Hashed ids (B, T) of the n characters ending at each step; before the name counts as padding.
+
+        Each depends only on its own and earlier steps, so padding after a name changes nothing.
+        """
+        V, T = self.config.vocab_size, x.shape[1]
+        ids = x.clone()
+        for k in range(1, n):
+            ids = ids * V + nn.functional.pad(x, (k, 0))[:, :T]  # (B, T)
+        return (ids * 2654435761) % self.config.ngram_buckets
 
     def member_logits(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return self(x, lengths)[None]  # (1, B, C): a lone model is an ensemble of one

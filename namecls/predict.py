@@ -138,7 +138,8 @@ class Classifier:
         """Parts of each name, log-probabilities of every part (P, C), and the combined (N, C).
 
         Parts combine by summing log-probabilities (a product of experts that treats the parts
-        as independent evidence), renormalised; a name with no parts gets a row of NaN.
+        as independent evidence), renormalised; a name with no parts gets a row of NaN. Each
+        distinct part is run through the model once: name lists repeat surnames a lot.
         """
         parts = [self.name_parts(n) for n in names]
         flat = [p for ps in parts for p in ps]
@@ -146,7 +147,12 @@ class Classifier:
         combined = torch.full((len(names), C), float("nan"))
         if not flat:
             return parts, torch.empty(0, C), combined
-        part_logp = self.scores([self.vocab.encode(p) for p in flat]).log_softmax(1)  # (P, C)
+        index: dict[str, int] = {}
+        where = torch.tensor([index.setdefault(p, len(index)) for p in flat])  # (P,) row of each part
+        unique_logp = self.scores([self.vocab.encode(p) for p in index]).log_softmax(1)  # (U, C)
+        part_logp = unique_logp[where]  # (P, C)
+        if len(flat) == len(names) and all(len(ps) == 1 for ps in parts):
+            return parts, part_logp, part_logp  # single surnames: nothing to combine
         owner = torch.tensor([i for i, ps in enumerate(parts) for _ in ps])  # (P,)
         total = torch.zeros(len(names), C).index_add_(0, owner, part_logp)  # (N, C)
         has = torch.tensor([bool(ps) for ps in parts])
@@ -157,22 +163,29 @@ class Classifier:
         """Calibrated probabilities (N, n_labels) in label order; a row of NaN for a name without letters."""
         return self._part_log_probs(names)[2].exp()
 
-    def _top(self, logp: torch.Tensor, k: int) -> list[tuple[str, float]]:
-        p, ix = logp.exp().topk(k)
-        return [(self.labels[i], v) for i, v in zip(ix.tolist(), p.tolist(), strict=True)]
+    def _top(self, logp: torch.Tensor, k: int) -> list[list[tuple[str, float]]]:
+        """Top-k (label, probability) for each row of log-probabilities (N, C), in one call."""
+        p, ix = logp.exp().topk(k, dim=1)  # (N, k)
+        labels = self.labels
+        return [
+            [(labels[i], v) for i, v in zip(row_ix, row_p, strict=True)]
+            for row_ix, row_p in zip(ix.tolist(), p.tolist(), strict=True)
+        ]
 
     def predict(self, names: list[str], top_k: int = 3, explain: bool = False) -> list[Prediction]:
         """Top-k (label, probability) for each name, in input order; `explain` adds each part's own."""
         k = max(1, min(top_k, len(self.labels)))
         parts, part_logp, combined = self._part_log_probs(names)
+        tops = self._top(combined.nan_to_num(), k)
+        part_tops = self._top(part_logp, k) if explain else []
         out, j = [], 0
-        for name, ps, row in zip(names, parts, combined, strict=True):
+        for name, ps, top in zip(names, parts, tops, strict=True):
             if not ps:
                 out.append(Prediction(name, [], NO_LETTERS))
                 continue
-            pred = Prediction(name, self._top(row, k))
+            pred = Prediction(name, top)
             if explain:
-                pred.parts = [Prediction(p, self._top(part_logp[j + n], k)) for n, p in enumerate(ps)]
+                pred.parts = [Prediction(p, part_tops[j + n]) for n, p in enumerate(ps)]
             j += len(ps)
             out.append(pred)
         return out

@@ -23,9 +23,9 @@ from namecls.model import ModelConfig, build_model
 class TrainConfig:
     """How to train; stored in the checkpoint beside the ModelConfig."""
 
-    epochs: int = 20
-    batch_size: int = 64
-    lr: float = 3e-3  # peak of the one-cycle schedule
+    epochs: int = 14
+    batch_size: int = 128
+    lr: float = 5e-3  # peak of the one-cycle schedule
     weight_decay: float = 0.01
     clip: float = 1.0  # gradient norm clipping
     label_smoothing: float = 0.1

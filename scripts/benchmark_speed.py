@@ -46,7 +46,6 @@ from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCURACY_SCRIPT = ROOT / "scripts" / "benchmark_accuracy.py"
-SHIPPED_MODEL = ROOT / "namecls" / "models" / "default.pt"
 KEYS = ("default", "manual", "rnn", "tutorial", "predict", "json", "batch1", "memory", "cold", "cli")
 TUTORIAL_EPOCHS = 27  # the 2024 tutorial's n_epoch, as in benchmark_accuracy.py
 MB = 1024 * 1024
@@ -71,7 +70,7 @@ class Sizes:
     tutorial_epochs: int = TUTORIAL_EPOCHS
 
 
-QUICK = Sizes(predict_n=20_000, memory_n=100_000, batch1_n=300, repeats=3, train_epochs=1, tutorial_epochs=1)
+QUICK = Sizes(predict_n=20_000, memory_n=50_000, batch1_n=300, repeats=3, train_epochs=1, tutorial_epochs=1)
 
 
 @dataclass
@@ -104,9 +103,25 @@ class Context:
     work: Path
     sizes: Sizes
     seed: int
+    lines: list[str]  # the data files' lines, to draw names from
+    given_model: Path | None = None
     notes: list[str] = field(default_factory=list)
     trained: dict[str, Path] = field(default_factory=dict)  # key -> checkpoint its train row wrote
     train_seconds: dict[str, float] = field(default_factory=dict)  # key -> whole-process train time
+    model_note: str | None = None  # which model the predict rows used, and why
+    _model: Path | None = None
+
+    def model(self) -> Path:
+        """The model for the predict rows, chosen (or trained) on first use."""
+        if self._model is None:
+            self._model, why = predict_model(self, self.given_model)
+            self.model_note = f"{self._model} ({why})"
+        return self._model
+
+    def names_file(self, n: int) -> Path:
+        """A file of `n` names drawn from the data, written once per size."""
+        path = self.work / f"names-{n}.txt"
+        return path if path.is_file() else write_names(path, sample_names(self.lines, n, self.seed))
 
 
 class BenchError(Exception):
@@ -115,6 +130,10 @@ class BenchError(Exception):
 
 def note(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 # --- running child processes ---------------------------------------------------------------------
@@ -210,14 +229,15 @@ def train_namecls(ctx: Context, key: str, arch: str | None) -> list[Row]:
     ctx.trained[key], ctx.train_seconds[key] = out, run.seconds
     ctx.notes.append(
         f"train {key}: {cfg['arch']} hidden {cfg['hidden']}{' bi' if cfg['bidirectional'] else ''}, "
-        f"{len(hist)}/{ckpt['train_config']['epochs']} epochs, valid accuracy {valid['accuracy']:.3f}, "
-        f"macro-F1 {valid['macro_f1']:.3f}; peak RSS {run.max_rss_mb:.0f} MB."
+        f"{len(hist)} of at most {ckpt['train_config']['epochs']} epochs, "
+        f"valid accuracy {valid['accuracy']:.3f}, macro-F1 {valid['macro_f1']:.3f}; "
+        f"peak RSS {run.max_rss_mb:.0f} MB."
     )
     label = "default" if arch is None else f"--arch {arch}"
     return [
         Row(
             f"train, namecls {label} (whole process)",
-            f"{run.seconds:.1f} s ({len(hist)} epochs, {epoch_s:.1f} s/epoch)",
+            f"{run.seconds:.1f} s ({plural(len(hist), 'epoch')}, {epoch_s:.1f} s/epoch)",
         )
     ]
 
@@ -241,8 +261,14 @@ def tutorial_worker(data_dir: Path, epochs: int, seed: int) -> dict:
     acc = load_accuracy_script()
     corpus = load_corpus(data_dir)
     split, _ = prepare(corpus, replace(TrainConfig(), seed=seed, split_seed=seed))
+    t0 = time.perf_counter()
     row = acc.run_tutorial(acc.subsets(corpus, split), corpus.labels, epochs, True, seed)
-    return {"train_s": row.train_s, "accuracy": row.metrics.accuracy, "macro_f1": row.metrics.macro_f1}
+    return {
+        "train_s": row.train_s,
+        "score_s": time.perf_counter() - t0 - row.train_s,  # its test scoring and names/s passes
+        "accuracy": row.metrics.accuracy,
+        "macro_f1": row.metrics.macro_f1,
+    }
 
 
 def train_tutorial(ctx: Context) -> list[Row]:
@@ -260,13 +286,13 @@ def train_tutorial(ctx: Context) -> list[Row]:
     res = json.loads(out.read_text())
     ctx.notes.append(
         f"train tutorial: scripts/benchmark_accuracy.py's run_tutorial (nn.RNN(58, 128), SGD lr 0.15, "
-        f"batches of 64, one name at a time in Python) for {ctx.sizes.tutorial_epochs} epochs on the same "
-        f"train split; {res['train_s']:.1f} s of it in the training loop; it also scores the test split "
-        f"(accuracy {res['accuracy']:.3f}, macro-F1 {res['macro_f1']:.3f}), which takes about a second."
+        f"batches of 64, one name at a time in Python) for {plural(ctx.sizes.tutorial_epochs, 'epoch')} on "
+        f"namecls's train split: {res['train_s']:.1f} s in training, {res['score_s']:.1f} s scoring the test "
+        f"split (accuracy {res['accuracy']:.3f}, macro-F1 {res['macro_f1']:.3f}), the rest start-up."
     )
     ctx.train_seconds["tutorial"] = run.seconds
-    epochs = ctx.sizes.tutorial_epochs
-    return [Row("train, 2024 tutorial recipe (whole process)", f"{run.seconds:.1f} s ({epochs} epochs)")]
+    epochs = plural(ctx.sizes.tutorial_epochs, "epoch")
+    return [Row("train, 2024 tutorial recipe (whole process)", f"{run.seconds:.1f} s ({epochs})")]
 
 
 def train_ratio(ctx: Context) -> list[Row]:
@@ -299,7 +325,7 @@ def predict_throughput(ctx: Context, model: Path, names: Path, n: int, as_json: 
     rate = n / run.seconds
     flag = " --json" if as_json else ""
     return Row(
-        f"predict - {flag} throughput, {n:,} names (whole process)",
+        f"predict -{flag} throughput, {n:,} names (whole process)",
         f"{rate:,.0f} names/s ({run.seconds:.1f} s)",
         f"≥ {NAMES_PER_S_GOAL:,} names/s",
         rate >= NAMES_PER_S_GOAL,
@@ -396,7 +422,8 @@ def predict_model(ctx: Context, given: Path | None) -> tuple[Path, str]:
     out = ctx.work / "one-epoch.pt"
     note("no shipped model: training a default model for one epoch for the predict rows")
     cmd = [ctx.namecls, "train", "--data-dir", str(ctx.data_dir), "--out", str(out), "--device", "cpu"]
-    checked(run_process([*cmd, "--epochs", "1"], ctx.env, ctx.work), cmd)
+    cmd += ["--epochs", "1"]
+    checked(run_process(cmd, ctx.env, ctx.work), cmd)
     return out, "no shipped model: default settings, trained for one epoch"
 
 
@@ -417,7 +444,8 @@ def render(rows: list[Row], notes: list[str], machine: list[str]) -> str:
     met = {True: "yes", False: "no", None: "—"}
     body = [[r.what, r.value, r.goal, met[r.met]] for r in rows]
     table = markdown_table(["what", "measured", "goal", "met?"], body)
-    return "\n".join([*table, "", *(f"- {n}" for n in notes), "", *machine]) + "\n"
+    listed = ["", *(f"- {n}" for n in notes)] if notes else []
+    return "\n".join([*table, *listed, "", *machine]) + "\n"
 
 
 def machine_lines(argv: list[str], threads: int | None, model: str | None) -> list[str]:
@@ -499,30 +527,20 @@ def main(argv: list[str]) -> int:
     sizes = QUICK if args.quick else Sizes()
     sizes = replace(sizes, predict_n=args.n or sizes.predict_n, memory_n=args.memory_n or sizes.memory_n)
     data_dir = args.data_dir.resolve()
+    given = args.model.resolve() if args.model else None  # the children run in a temp folder
     try:
+        if given is not None and not given.is_file():
+            raise BenchError(f"model file {args.model} does not exist")
         lines = data_lines(data_dir)
         cmd = namecls_command()
     except BenchError as e:
         print(f"Error: {e}", file=sys.stderr)
         return 1
     rows: list[Row] = []
-    model_note: str | None = None
     failed = interrupted = False
     with tempfile.TemporaryDirectory(prefix="namecls-speed-") as tmp:
-        ctx = Context(cmd, data_dir, child_env(args.threads), Path(tmp), sizes, args.seed)
-        model: Path | None = None
-
-        def the_model() -> Path:
-            nonlocal model, model_note
-            if model is None:
-                model, why = predict_model(ctx, args.model)
-                model_note = f"{model} ({why})"
-            return model
-
-        def names_file(n: int) -> Path:
-            path = ctx.work / f"names-{n}.txt"
-            return path if path.is_file() else write_names(path, sample_names(lines, n, args.seed))
-
+        ctx = Context(cmd, data_dir, child_env(args.threads), Path(tmp), sizes, args.seed, lines, given)
+        n, n_mem, n_one = sizes.predict_n, sizes.memory_n, sizes.batch1_n
         steps: dict[str, tuple[str, Callable[[], list[Row]]]] = {
             "default": ("train, namecls default", lambda: train_namecls(ctx, "default", None)),
             "manual": ("train, namecls --arch manual", lambda: train_namecls(ctx, "manual", "manual")),
@@ -530,27 +548,21 @@ def main(argv: list[str]) -> int:
             "tutorial": ("train, 2024 tutorial recipe", lambda: train_tutorial(ctx) + train_ratio(ctx)),
             "predict": (
                 "predict - throughput",
-                lambda: [
-                    predict_throughput(ctx, the_model(), names_file(sizes.predict_n), sizes.predict_n, False)
-                ],
+                lambda: [predict_throughput(ctx, ctx.model(), ctx.names_file(n), n, False)],
             ),
             "json": (
                 "predict - --json throughput",
-                lambda: [
-                    predict_throughput(ctx, the_model(), names_file(sizes.predict_n), sizes.predict_n, True)
-                ],
+                lambda: [predict_throughput(ctx, ctx.model(), ctx.names_file(n), n, True)],
             ),
             "batch1": (
                 "predict, batch of 1",
-                lambda: batch_of_one(
-                    the_model(), next(sample_names(lines, sizes.batch1_n, args.seed, sizes.batch1_n))
-                ),
+                lambda: batch_of_one(ctx.model(), next(sample_names(lines, n_one, args.seed, n_one))),
             ),
             "memory": (
                 "predict - peak RSS",
-                lambda: [peak_memory(ctx, the_model(), names_file(sizes.memory_n), sizes.memory_n)],
+                lambda: [peak_memory(ctx, ctx.model(), ctx.names_file(n_mem), n_mem)],
             ),
-            "cold": ("cold start", lambda: cold_start(ctx, the_model())),
+            "cold": ("cold start", lambda: cold_start(ctx, ctx.model())),
             "cli": ("namecls --help / --version", lambda: cli_start(ctx)),
         }
         for key in [k for k in KEYS if k in args.only]:
@@ -572,11 +584,11 @@ def main(argv: list[str]) -> int:
                 note(f"  {r.what}: {r.value}")
             note(f"  ({time.perf_counter() - t0:.0f} s)")
             rows += new
-        notes = ctx.notes
 
+    notes = ctx.notes
     if args.quick:
         notes.insert(0, "QUICK RUN (one epoch per train row, small N): a smoke test, not a benchmark.")
-    text = render(rows, notes, machine_lines(argv, args.threads, model_note))
+    text = render(rows, notes, machine_lines(argv, args.threads, ctx.model_note))
     sys.stdout.write(text)
     if args.out:
         args.out.write_text(text, encoding="utf-8")

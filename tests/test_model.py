@@ -9,9 +9,9 @@ def copy_manual_into_rnn(manual: CharRNN, rnn: CharRNN) -> None:
     """Give nn.RNN the hand-written cells' weights; nn.RNN's two biases sum to the cell's b."""
     c = manual.config
     dirs = 2 if c.bidirectional else 1
+    shared = {k: v for k, v in manual.state_dict().items() if not k.startswith("rnn.")}  # embeddings, head
+    rnn.load_state_dict(shared, strict=False)
     with torch.no_grad():
-        rnn.embed.weight.copy_(manual.embed.weight)
-        rnn.head.load_state_dict(manual.head.state_dict())
         for layer in range(c.layers):
             for d in range(dirs):
                 cell = manual.rnn.cells[layer * dirs + d]
@@ -33,7 +33,8 @@ def random_batch(B=7, T=9, V=12, seed=0):
 
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("layers", [1, 2])
-def test_manual_matches_nn_rnn(bidirectional, layers):
+@pytest.mark.parametrize("pool, ngram", [("last", 1), ("meanmax", 2)])
+def test_manual_matches_nn_rnn(bidirectional, layers, pool, ngram):
     torch.manual_seed(0)
     cfg = ModelConfig(
         vocab_size=12,
@@ -44,6 +45,9 @@ def test_manual_matches_nn_rnn(bidirectional, layers):
         layers=layers,
         bidirectional=bidirectional,
         dropout=0.0,
+        pool=pool,
+        ngram=ngram,
+        ngram_buckets=64,
     )
     manual = CharRNN(cfg).eval()
     rnn = CharRNN(ModelConfig(**{**cfg.__dict__, "arch": "rnn"})).eval()
@@ -54,7 +58,15 @@ def test_manual_matches_nn_rnn(bidirectional, layers):
 
 def test_manual_cell_is_the_classic_equation():
     cfg = ModelConfig(
-        vocab_size=6, n_classes=3, arch="manual", embed_dim=4, hidden=5, bidirectional=False, dropout=0.0
+        vocab_size=6,
+        n_classes=3,
+        arch="manual",
+        embed_dim=4,
+        hidden=5,
+        bidirectional=False,
+        dropout=0.0,
+        pool="last",
+        ngram=1,
     )
     m = CharRNN(cfg).eval()
     x, lengths = torch.tensor([[2, 3, 4]]), torch.tensor([3])
@@ -67,9 +79,22 @@ def test_manual_cell_is_the_classic_equation():
 
 
 @pytest.mark.parametrize("arch", ARCHS)
-def test_padding_and_batching_do_not_change_logits(arch):
+@pytest.mark.parametrize("pool, ngram, conv", [("last", 1, 0), ("meanmax", 3, 3)])
+def test_padding_and_batching_do_not_change_logits(arch, pool, ngram, conv):
     torch.manual_seed(1)
-    m = CharRNN(ModelConfig(vocab_size=12, n_classes=4, arch=arch, embed_dim=6, hidden=8, layers=2)).eval()
+    cfg = ModelConfig(
+        vocab_size=12,
+        n_classes=4,
+        arch=arch,
+        embed_dim=6,
+        hidden=8,
+        layers=2,
+        pool=pool,
+        ngram=ngram,
+        ngram_buckets=64,
+        conv=conv,
+    )
+    m = CharRNN(cfg).eval()
     x, lengths = random_batch(seed=3)
     batched = m(x, lengths)
     for i in range(len(x)):
