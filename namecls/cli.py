@@ -344,6 +344,7 @@ class _Sink:
         self.fmt, self.fields, self.top_k, self.n = fmt, fields, top_k, 0
         self.file = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
         self.table: Table | None = None
+        self._tsv: dict[tuple, str] = {}
         if fmt == "csv":
             self.csv = csv.writer(self.file)
             self.csv.writerow([*fields, "label", "probability", "top_k", "error"])
@@ -354,7 +355,18 @@ class _Sink:
             for col in ("name", "language", "probability", ""):
                 self.table.add_column(col, justify="right" if col == "probability" else "left")
 
-    def write(self, row: dict[str, str], p) -> None:
+    def write(self, row: dict[str, str] | None, p) -> None:
+        """One answer; `row` is the input record it belongs to (None: just the name)."""
+        if self.fmt == "tsv":  # the hot path for pipes: equal answers share their formatted cells
+            cells = self._tsv.get(p.predictions)
+            if cells is None:
+                cells = "\t".join(f"{lab}\t{prob:.4f}" for lab, prob in p.predictions) or f"error: {p.error}"
+                if len(self._tsv) < 100_000:
+                    self._tsv[p.predictions] = cells
+            self.file.write(f"{p.name}\t{cells}\n")
+            self.n += 1
+            return
+        row = row if row is not None else {"name": p.name}
         top = p.predictions[0] if p.predictions else ("", None)
         if self.fmt == "csv":
             ranked = ";".join(f"{lab}:{prob:.4f}" for lab, prob in p.predictions)
@@ -366,10 +378,7 @@ class _Sink:
             rec.update({k: d[k] for k in ("error", "parts") if k in d})
             self.file.write(json.dumps(rec, ensure_ascii=False) + "\n")
         elif self.fmt == "json":
-            self.file.write(("," if self.n else "") + "\n" + json.dumps(p.to_dict(), ensure_ascii=False))
-        elif self.fmt == "tsv":
-            cells = [f"{lab}\t{prob:.4f}" for lab, prob in p.predictions] or [f"error: {p.error}"]
-            self.file.write(p.name + "\t" + "\t".join(cells) + "\n")
+            self.file.write(("," if self.n else "") + "\n" + p.to_json())
         else:
             self._table_row(p)
         self.n += 1
@@ -467,12 +476,22 @@ def predict(
             raise UsageError("give names or --input, not both")
         if output is not None and output.suffix.lower() not in (".csv", ".jsonl"):
             raise UsageError(f"--output {output}: use a .csv or .jsonl file name")
+        pending: deque[dict[str, str]] = deque()  # --input rows read but not yet answered
         if input_path is not None:
             fields, rows = _read_rows(input_path, column)
             key = column or "name"
+
+            def texts() -> Iterator[str]:
+                for row in rows:
+                    pending.append(row)
+                    yield row[key]
+
         else:
-            fields, key = ["name"], "name"
-            rows = ({"name": n} for n in _read_names(names))
+            fields = ["name"]
+
+            def texts() -> Iterator[str]:
+                return _read_names(names)
+
         clf = _load(model, device)
         if output is not None:
             fmt = output.suffix.lower().lstrip(".")
@@ -483,13 +502,6 @@ def predict(
         else:
             fmt = "tsv"
         sink = _Sink(fmt, fields, top_k, output)
-        pending: deque[dict[str, str]] = deque()  # rows read but not yet answered
-
-        def texts() -> Iterator[str]:
-            for row in rows:
-                pending.append(row)
-                yield row[key]
-
         n_ok = n_bad = 0
         show = output is not None or input_path is not None
         with Progress(
@@ -502,7 +514,7 @@ def predict(
         ) as progress:
             task = progress.add_task("predict")
             for p in clf.predict_stream(texts(), top_k, explain):
-                sink.write(pending.popleft(), p)  # predictions come back in input order
+                sink.write(pending.popleft() if pending else None, p)  # answers come in input order
                 n_ok, n_bad = n_ok + (p.error is None), n_bad + (p.error is not None)
                 if sink.n % 4096 == 0:
                     progress.update(task, completed=sink.n)

@@ -17,11 +17,13 @@ if TYPE_CHECKING:
 
 def pad_batch(ids: list[list[int]], device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
     """Pad encoded names (each non-empty) to x (B, T) and lengths (B,)."""
-    T = max(len(s) for s in ids)
+    lengths = torch.tensor([len(s) for s in ids], dtype=torch.long)
+    T = int(lengths.max())
     x = torch.full((len(ids), T), PAD_IDX, dtype=torch.long)
-    for i, s in enumerate(ids):
-        x[i, : len(s)] = torch.tensor(s, dtype=torch.long)
-    return x.to(device), torch.tensor([len(s) for s in ids], dtype=torch.long).to(device)
+    x[torch.arange(T)[None, :] < lengths[:, None]] = torch.tensor(
+        [i for s in ids for i in s], dtype=torch.long
+    )
+    return x.to(device), lengths.to(device)
 
 
 @torch.inference_mode()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
@@ -25,6 +26,7 @@ SHIPPED_MODEL = Path(__file__).parent / "models" / "default.pt"
 MAX_CHARS = 64
 NO_LETTERS = "no letters to classify"
 _PART_SEP = re.compile(r"[ -]+")
+CACHE_SIZE = 200_000
 
 
 def resolve_model(path: str | Path | None) -> tuple[Path, str]:
@@ -39,12 +41,12 @@ def resolve_model(path: str | Path | None) -> tuple[Path, str]:
     return SHIPPED_MODEL, "shipped"
 
 
-@dataclass
+@dataclass(slots=True)
 class Prediction:
     """Top-k answer for one input name; `error` is set when it cannot be classified."""
 
     name: str
-    predictions: list[tuple[str, float]] = field(default_factory=list)
+    predictions: tuple[tuple[str, float], ...] = ()  # (label, probability), most likely first
     error: str | None = None
     parts: list[Prediction] | None = None  # with explain: each part of a full name on its own
 
@@ -58,6 +60,15 @@ class Prediction:
         if self.parts is not None:
             d["parts"] = [p.to_dict() for p in self.parts]
         return d
+
+    def to_json(self) -> str:
+        """json.dumps(self.to_dict()), written out by hand for the common case: it is the hot loop."""
+        if self.error or self.parts is not None:
+            return json.dumps(self.to_dict(), ensure_ascii=False)
+        preds = ", ".join(
+            f'{{"label": {json.dumps(lab)}, "probability": {round(p, 6)!r}}}' for lab, p in self.predictions
+        )
+        return f'{{"name": {json.dumps(self.name, ensure_ascii=False)}, "predictions": [{preds}]}}'
 
 
 def model_from_checkpoint(ckpt: dict, path: str | Path = "checkpoint") -> torch.nn.Module:
@@ -95,6 +106,9 @@ class Classifier:
         self.device = torch.device(device)
         self.checkpoint = checkpoint or {}
         self.path = path
+        # answers by input string, for the (top_k, explain) in _cache_key: name lists repeat a lot
+        self._cache: dict[str, Prediction] = {}
+        self._cache_key: tuple[int, bool] | None = None
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "auto") -> Classifier:
@@ -163,25 +177,38 @@ class Classifier:
         """Calibrated probabilities (N, n_labels) in label order; a row of NaN for a name without letters."""
         return self._part_log_probs(names)[2].exp()
 
-    def _top(self, logp: torch.Tensor, k: int) -> list[list[tuple[str, float]]]:
+    def _top(self, logp: torch.Tensor, k: int) -> list[tuple[tuple[str, float], ...]]:
         """Top-k (label, probability) for each row of log-probabilities (N, C), in one call."""
         p, ix = logp.exp().topk(k, dim=1)  # (N, k)
         labels = self.labels
         return [
-            [(labels[i], v) for i, v in zip(row_ix, row_p, strict=True)]
+            tuple(zip([labels[i] for i in row_ix], row_p, strict=True))
             for row_ix, row_p in zip(ix.tolist(), p.tolist(), strict=True)
         ]
 
     def predict(self, names: list[str], top_k: int = 3, explain: bool = False) -> list[Prediction]:
-        """Top-k (label, probability) for each name, in input order; `explain` adds each part's own."""
+        """Top-k (label, probability) for each name, in input order; `explain` adds each part's own.
+
+        Answers are remembered per input string (up to CACHE_SIZE of them), so a name that comes
+        again costs a dictionary look-up.
+        """
         k = max(1, min(top_k, len(self.labels)))
+        if self._cache_key != (k, explain) or len(self._cache) > CACHE_SIZE:
+            self._cache, self._cache_key = {}, (k, explain)
+        cache = self._cache
+        new = [n for n in dict.fromkeys(names) if n not in cache]
+        if new:
+            cache.update(zip(new, self._predict(new, k, explain), strict=True))
+        return [Prediction(n, c.predictions, c.error, c.parts) for n in names for c in (cache[n],)]
+
+    def _predict(self, names: list[str], k: int, explain: bool) -> list[Prediction]:
         parts, part_logp, combined = self._part_log_probs(names)
         tops = self._top(combined.nan_to_num(), k)
         part_tops = self._top(part_logp, k) if explain else []
         out, j = [], 0
         for name, ps, top in zip(names, parts, tops, strict=True):
             if not ps:
-                out.append(Prediction(name, [], NO_LETTERS))
+                out.append(Prediction(name, (), NO_LETTERS))
                 continue
             pred = Prediction(name, top)
             if explain:

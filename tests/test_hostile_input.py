@@ -71,7 +71,7 @@ def test_predict_never_raises_and_probabilities_are_sane(clf: Classifier, names,
     probs = clf.predict_proba(names)
     for p, row in zip(preds, probs, strict=True):
         if p.error:
-            assert p.predictions == [] and all(math.isnan(v) for v in row.tolist())
+            assert p.predictions == () and all(math.isnan(v) for v in row.tolist())
             continue
         values = [v for _, v in p.predictions]
         assert len(values) == min(k, len(clf.labels))
