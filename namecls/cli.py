@@ -130,6 +130,7 @@ def train(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from namecls import distributed
     from namecls.checkpoint import load_checkpoint
     from namecls.data import load_corpus
     from namecls.device import select_device
@@ -143,22 +144,24 @@ def train(
     with _errors():
         if arch is not None and arch not in ARCHS:
             raise UsageError(f"unknown --arch {arch!r}: choose from {', '.join(ARCHS)}")
-        dev = select_device(device)
+        dev = distributed.init(select_device(device))  # under torchrun: join the group, take a GPU each
+        lead = distributed.rank_and_size()[0] == 0  # only the first process talks and writes
         ckpt = load_checkpoint(resume) if resume else None
         target = out_path or resume or DEFAULT_OUT
         mcfg = replace(ModelConfig(), **given(arch=arch, hidden=hidden))
         tcfg = replace(
             TrainConfig(), **given(epochs=epochs, lr=lr, batch_size=batch_size), seed=seed, split_seed=seed
         )
+        note, res = (err, out) if lead else (Console(quiet=True), Console(quiet=True))
         if ckpt is not None:
             mcfg, tcfg = ModelConfig.from_dict(ckpt["config"]), TrainConfig.from_dict(ckpt["train_config"])
         corpus = load_corpus(data_dir)
         for c in corpus.counts:
             if c.kept == 0:
                 warn = f"skipped {c.label}: none of its {c.read} lines is a usable name"
-                err.print(f"[yellow]warning:[/yellow] {warn}")
+                note.print(f"[yellow]warning:[/yellow] {warn}")
         what = f"resuming {resume}" if ckpt else f"training {mcfg.arch} (hidden {mcfg.hidden})"
-        err.print(
+        note.print(
             f"[dim]{what} on {data_dir} ({len(corpus)} names, {len(corpus.labels)} languages) for up to "
             f"{tcfg.epochs} epochs on {dev}; best model -> {target}[/dim]"
         )
@@ -175,7 +178,8 @@ def train(
             BarColumn(),
             TextColumn("{task.fields[info]}"),
             TimeElapsedColumn(),
-            console=err,
+            console=note,
+            disable=not lead,
         )
         try:
             with progress:
@@ -204,16 +208,19 @@ def train(
         finally:
             for s, h in old.items():
                 signal.signal(s, h)
+            distributed.shutdown()
 
         if result.interrupted:
             if result.checkpoint:
-                err.print(f"interrupted: best model so far kept at {target}; carry on with --resume {target}")
+                note.print(
+                    f"interrupted: best model so far kept at {target}; carry on with --resume {target}"
+                )
             else:
-                err.print("interrupted before the first epoch ended: nothing saved")
+                note.print("interrupted before the first epoch ended: nothing saved")
             raise typer.Exit(130)
         v = result.valid
-        err.print(f"saved {target}")
-        out.print(
+        note.print(f"saved {target}")
+        res.print(
             f"valid accuracy {v.accuracy:.4f}  macro-F1 {v.macro_f1:.4f}  top-3 {v.top3_accuracy:.4f}  "
             f"epochs {len(result.history)}  temperature {result.checkpoint['temperature']:.3f}"
         )

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from namecls import distributed
 from namecls.checkpoint import save_checkpoint
 from namecls.data import BucketBatchSampler, Corpus, NamesDataset, Vocab, collate, load_corpus, split_indices
 from namecls.errors import DataError, NameclsError
@@ -68,16 +69,18 @@ def select_score(m: Metrics) -> float:
     return (m.accuracy + m.macro_f1) / 2
 
 
-def train_one_epoch(model, loader, optimizer, scheduler, cfg: TrainConfig, device, should_stop) -> float:
-    """One pass over the loader; returns the mean loss. Stops early when `should_stop()`."""
+def train_one_epoch(
+    step, model, loader, optimizer, scheduler, cfg: TrainConfig, device, should_stop
+) -> float:
+    """One pass over the loader; returns the mean loss. Stops early when `should_stop()`.
+
+    `step(x, lengths)` gives the member logits: the model itself, or its DDP wrapper.
+    """
     model.train()
-    total, count = 0.0, 0
+    total, count = torch.zeros((), device=device), 0  # summed on the device: no sync per batch
     for x, lengths, y in loader:
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        # each ensemble member learns from its own loss, as if trained alone
-        logits = (
-            model.member_logits(x, lengths) if hasattr(model, "member_logits") else model(x, lengths)[None]
-        )
+        logits = step(x, lengths)  # (M, B, C): each ensemble member learns on its own
         loss = F.cross_entropy(
             logits.flatten(0, 1), y.repeat(len(logits)), label_smoothing=cfg.label_smoothing
         )
@@ -86,11 +89,11 @@ def train_one_epoch(model, loader, optimizer, scheduler, cfg: TrainConfig, devic
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
         optimizer.step()
         scheduler.step()
-        total += loss.item() * len(y)
+        total += loss.detach() * len(y)
         count += len(y)
         if should_stop():
             break
-    return total / max(count, 1)
+    return total.item() / max(count, 1)
 
 
 def prepare(corpus: Corpus, cfg: TrainConfig) -> tuple[dict[str, list[int]], Vocab]:
@@ -139,11 +142,20 @@ def fit(
     valid_ids = [vocab.encode(n) for n in valid_names]
     valid_t = torch.tensor(valid_y)
 
+    rank, size = distributed.rank_and_size()
+    should_stop = distributed.any_rank(should_stop, device)
     torch.manual_seed(cfg.seed)
     model = build_model(model_cfg).to(device)
+    step = distributed.trainer(model)
     ds = NamesDataset(train_names, train_y, vocab)
-    sampler = BucketBatchSampler(ds.lengths, cfg.batch_size, shuffle=True, seed=cfg.seed)
+    # across processes each takes its share of every batch, so the effective batch stays cfg.batch_size
+    per_rank = max(1, cfg.batch_size // size)
+    sampler = BucketBatchSampler(
+        ds.lengths, per_rank, shuffle=True, seed=cfg.seed, rank=rank, world_size=size
+    )
     loader = DataLoader(ds, batch_sampler=sampler, collate_fn=collate)
+    if len(loader) == 0:
+        raise DataError(f"{len(ds)} training names make less than one batch for each of {size} processes")
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=cfg.lr, total_steps=max(cfg.epochs * len(loader), 1), pct_start=0.15
@@ -177,7 +189,7 @@ def fit(
             break
         t0 = time.perf_counter()
         sampler.set_epoch(epoch)
-        loss = train_one_epoch(model, loader, optimizer, scheduler, cfg, device, should_stop)
+        loss = train_one_epoch(step, model, loader, optimizer, scheduler, cfg, device, should_stop)
         interrupted = should_stop()
         m = compute_metrics(batched_logits(model, valid_ids, device), valid_t, corpus.labels)
         score = select_score(m)
@@ -186,7 +198,7 @@ def fit(
             best_score, best_metrics, stale = score, m, 0
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             log.best = True
-            if out is not None:
+            if out is not None and rank == 0:  # one process writes
                 train_state = {
                     "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(),
@@ -231,7 +243,7 @@ def fit(
         "metrics": {"valid": _summary(calibrated), "valid_ece_uncalibrated": best_metrics.ece},
         "history": _hist(history),
     }
-    if out is not None:
+    if out is not None and rank == 0:
         save_checkpoint(out, ckpt)
     return TrainResult(ckpt, history, calibrated, False)
 

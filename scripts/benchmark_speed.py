@@ -13,7 +13,8 @@ Rows (keys for --only):
   tutorial              the 2024 PyTorch tutorial recipe, one name at a time, as in
                         scripts/benchmark_accuracy.py (imported from there, run in its own process);
                         with `default`, also the ratio default / tutorial (goal: at most 15%)
-  predict, json         `namecls predict - [--json]` on N names from stdin (goal: 30,000 names/s)
+  predict, json         `namecls predict - [--json]` on N names drawn from the data (they repeat)
+  distinct              the same on N names that never repeat (no answer can be reused)
   batch1                `Classifier.predict([name])` in this process, one name at a time
   memory                peak RSS of `namecls predict -` streaming 1,000,000 names (goal: 600 MB)
   cold                  `namecls predict Satoshi` against `python -c "import torch"` (goal: 1.5x)
@@ -46,7 +47,19 @@ from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCURACY_SCRIPT = ROOT / "scripts" / "benchmark_accuracy.py"
-KEYS = ("default", "manual", "rnn", "tutorial", "predict", "json", "batch1", "memory", "cold", "cli")
+KEYS = (
+    "default",
+    "manual",
+    "rnn",
+    "tutorial",
+    "predict",
+    "json",
+    "distinct",
+    "batch1",
+    "memory",
+    "cold",
+    "cli",
+)
 TUTORIAL_EPOCHS = 27  # the 2024 tutorial's n_epoch, as in benchmark_accuracy.py
 MB = 1024 * 1024
 
@@ -122,6 +135,16 @@ class Context:
         """A file of `n` names drawn from the data, written once per size."""
         path = self.work / f"names-{n}.txt"
         return path if path.is_file() else write_names(path, sample_names(self.lines, n, self.seed))
+
+    def distinct_file(self, n: int) -> Path:
+        """`n` names that never repeat (two data lines glued together), so no answer is reused."""
+        path = self.work / f"distinct-{n}.txt"
+        if not path.is_file():
+            rng, seen = random.Random(self.seed), set()
+            while len(seen) < n:
+                seen.add(rng.choice(self.lines) + rng.choice(self.lines).lower())
+            write_names(path, iter([sorted(seen, key=lambda _: rng.random())]))
+        return path
 
 
 class BenchError(Exception):
@@ -313,7 +336,9 @@ def train_ratio(ctx: Context) -> list[Row]:
 # --- prediction ------------------------------------------------------------------------------------
 
 
-def predict_throughput(ctx: Context, model: Path, names: Path, n: int, as_json: bool) -> Row:
+def predict_throughput(
+    ctx: Context, model: Path, names: Path, n: int, as_json: bool, what: str = "names"
+) -> Row:
     """`namecls predict - --model M` with the names file on stdin; names/s = N / wall time."""
     out = ctx.work / ("out.json" if as_json else "out.tsv")
     cmd = [ctx.namecls, "predict", "-", "--model", str(model), "--device", "cpu"]
@@ -325,7 +350,7 @@ def predict_throughput(ctx: Context, model: Path, names: Path, n: int, as_json: 
     rate = n / run.seconds
     flag = " --json" if as_json else ""
     return Row(
-        f"predict -{flag} throughput, {n:,} names (whole process)",
+        f"predict -{flag} throughput, {n:,} {what} (whole process)",
         f"{rate:,.0f} names/s ({run.seconds:.1f} s)",
         f"≥ {NAMES_PER_S_GOAL:,} names/s",
         rate >= NAMES_PER_S_GOAL,
@@ -553,6 +578,12 @@ def main(argv: list[str]) -> int:
             "json": (
                 "predict - --json throughput",
                 lambda: [predict_throughput(ctx, ctx.model(), ctx.names_file(n), n, True)],
+            ),
+            "distinct": (
+                "predict - throughput, no repeated names",
+                lambda: [
+                    predict_throughput(ctx, ctx.model(), ctx.distinct_file(n), n, False, "distinct names")
+                ],
             ),
             "batch1": (
                 "predict, batch of 1",
