@@ -126,7 +126,7 @@ def train(
 
     Example: namecls train --arch gru --epochs 20 --out out/gru.pt
     """
-    from dataclasses import replace
+    from dataclasses import asdict, replace
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -160,6 +160,15 @@ def train(
             if c.kept == 0:
                 warn = f"skipped {c.label}: none of its {c.read} lines is a usable name"
                 note.print(f"[yellow]warning:[/yellow] {warn}")
+        settings = Table(title="settings", show_header=False, box=None, padding=(0, 2))
+        shown = {
+            **{k: v for k, v in asdict(mcfg).items() if k not in ("vocab_size", "n_classes")},
+            **asdict(tcfg),
+        }
+        items = [f"[dim]{k}[/dim] {v}" for k, v in shown.items()]
+        for i in range(0, len(items), 4):
+            settings.add_row(*items[i : i + 4])
+        note.print(settings)
         what = f"resuming {resume}" if ckpt else f"training {mcfg.arch} (hidden {mcfg.hidden})"
         note.print(
             f"[dim]{what} on {data_dir} ({len(corpus)} names, {len(corpus.labels)} languages) for up to "
@@ -220,10 +229,20 @@ def train(
             raise typer.Exit(130)
         v = result.valid
         note.print(f"saved {target}")
-        res.print(
-            f"valid accuracy {v.accuracy:.4f}  macro-F1 {v.macro_f1:.4f}  top-3 {v.top3_accuracy:.4f}  "
-            f"epochs {len(result.history)}  temperature {result.checkpoint['temperature']:.3f}"
-        )
+        best = max(h.epoch for h in result.history if h.best)
+        summary = Table(title="trained", show_header=False)
+        for key, value in [
+            ("model", str(target)),
+            ("epochs run / best", f"{len(result.history)} / {best}"),
+            ("time", f"{sum(h.seconds for h in result.history):.1f} s"),
+            ("valid accuracy", f"{v.accuracy:.4f}"),
+            ("valid macro-F1", f"{v.macro_f1:.4f}"),
+            ("valid top-3 accuracy", f"{v.top3_accuracy:.4f}"),
+            ("valid ECE (calibrated)", f"{v.ece:.4f}"),
+            ("temperature", f"{result.checkpoint['temperature']:.3f}"),
+        ]:
+            summary.add_row(key, value)
+        res.print(summary)
 
 
 def _heat(value: int, row_total: int) -> str:
@@ -242,6 +261,7 @@ def _print_evaluation(ev) -> None:
         ("macro-F1", m.macro_f1),
         ("top-3 accuracy", m.top3_accuracy),
         ("calibration error (ECE)", m.ece),
+        ("ECE before calibration", ev.ece_uncalibrated),
         ("mean NLL", m.nll),
     ]:
         summary.add_row(key, f"{value:.4f}")
@@ -274,6 +294,12 @@ def evaluate(
         str, typer.Option(help="train, valid or test (re-made from the model's record), or all.")
     ] = "test",
     as_json: JsonFlag = False,
+    plot: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            help="Also draw the confusion matrix into this image (.png, .svg, .pdf); needs matplotlib."
+        ),
+    ] = None,
     device: Device = "auto",
 ) -> None:
     """Score a model: accuracy, macro-F1, per-language table, confusion matrix.
@@ -300,6 +326,13 @@ def evaluate(
         ]:
             if n:
                 err.print(f"[yellow]skipped {n} names {why}[/yellow]")
+        if plot is not None:
+            from namecls.plot import save_confusion
+
+            save_confusion(
+                ev.metrics.confusion, plot, f"{clf.path.name} on the {split} split ({ev.metrics.n} names)"
+            )
+            err.print(f"wrote {escape(str(plot))}")
         if as_json:
             m = ev.metrics
             print(

@@ -140,6 +140,7 @@ class Evaluation:
     skipped_unknown_label: int  # examples whose language the model does not know
     skipped_no_letters: int
     same_data: bool  # the folder's fingerprint matches the one the model was trained on
+    ece_uncalibrated: float  # of the raw model, before the temperature and logit adjustment
 
 
 def evaluate_split(clf: Classifier, corpus: Corpus, split: str = "test") -> Evaluation:
@@ -164,7 +165,13 @@ def evaluate_split(clf: Classifier, corpus: Corpus, split: str = "test") -> Eval
     y = torch.tensor([pos[corpus.labels[corpus.targets[known[j]]]] for j in keep], dtype=torch.long)
     if not keep:
         raise DataError(f"no names of a language the model knows in split {split!r}")
-    logits = clf.scores([ids[j] for j in keep])
+    raw = batched_logits(clf.model, [ids[j] for j in keep], clf.device)
+    calibrated = (raw + clf.logit_bias) / clf.temperature  # as Classifier.scores
     return Evaluation(
-        compute_metrics(logits, y, clf.labels), split, len(idx) - len(known), len(known) - len(keep), same
+        compute_metrics(calibrated, y, clf.labels),
+        split,
+        len(idx) - len(known),
+        len(known) - len(keep),
+        same,
+        expected_calibration_error(raw.softmax(1), y),
     )

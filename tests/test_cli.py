@@ -256,3 +256,13 @@ def test_data_and_info_commands(tiny_model: Path, tiny_session_dir: Path):
     assert info["labels"] == ["Italian", "Japanese", "Russian"] and info["history"]
     r = invoke("info", tiny_model)
     assert r.exit_code == 0 and "training history" in r.stdout
+
+
+def test_evaluate_plot_writes_an_image(tiny_model: Path, tiny_session_dir: Path, tmp_path: Path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "confusion.png"
+    r = invoke(
+        "evaluate", "--model", tiny_model, "--data-dir", tiny_session_dir, "--split", "all", "--plot", png
+    )
+    assert r.exit_code == 0, r.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
