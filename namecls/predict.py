@@ -140,9 +140,12 @@ class Classifier:
     @staticmethod
     def name_parts(name: str) -> list[str]:
         """Normalised parts of a full name: "Nguyễn Văn An" -> ["nguyen", "van", "an"]; "O'Neill-Smith"
-        -> ["o'neill", "smith"]. A single surname is one part."""
+        -> ["o'neill", "smith"]. A single surname is one part. Initials ("J. R. R. Tolkien",
+        "O Brien") say nothing of a language and are left out, unless they are all there is."""
         folded = normalize(name[: MAX_CHARS * 4])[:MAX_CHARS]
-        return [p for p in (q.strip("'") for q in _PART_SEP.split(folded)) if p]
+        parts = [p for p in (q.strip("'") for q in _PART_SEP.split(folded)) if p]
+        longer = [p for p in parts if len(p) > 1]
+        return longer or parts
 
     def scores(self, ids: list[list[int]]) -> torch.Tensor:
         """Calibrated logits (N, n_labels) for encoded, non-empty names: (logits + bias) / T."""

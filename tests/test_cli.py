@@ -266,3 +266,34 @@ def test_evaluate_plot_writes_an_image(tiny_model: Path, tiny_session_dir: Path,
     )
     assert r.exit_code == 0, r.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pipes_get_no_colour_or_markup(tiny_model: Path, tiny_session_dir: Path):
+    for args in (
+        ["predict", "Rossi", "--model", tiny_model],
+        ["evaluate", "--model", tiny_model, "--data-dir", tiny_session_dir, "--split", "all"],
+        ["predict", "x", "--model", tiny_model / "missing"],
+    ):
+        r = invoke(*args)
+        for stream in (r.stdout, r.stderr):
+            assert "\x1b[" not in stream and "[red]" not in stream and "[dim]" not in stream
+
+
+def test_python_dash_m():
+    import subprocess
+    import sys
+
+    from namecls import __version__
+
+    run = subprocess.run([sys.executable, "-m", "namecls", "--version"], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() == f"namecls {__version__}"
+    run = subprocess.run([sys.executable, "-m", "namecls"], capture_output=True, text=True)
+    assert "Usage" in run.stdout + run.stderr  # no_args_is_help
+
+
+def test_initials_are_left_out_of_full_names():
+    from namecls.predict import Classifier
+
+    assert Classifier.name_parts("J. R. R. Tolkien") == ["tolkien"]
+    assert Classifier.name_parts("O Brien") == ["brien"]
+    assert Classifier.name_parts("X") == ["x"]  # a lone letter is still a name to score
