@@ -55,8 +55,13 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # truncated, random bytes, or a pickle that asks for code
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"{path} is not a readable namecls model ({first[:160]})") from None
+        if "GLOBAL" in str(e):  # the weights-only unpickler met a class or function to import
+            raise CheckpointError(
+                f"{path} holds Python objects, not only tensors and plain data: refused, as it could run code"
+            ) from None
+        raise CheckpointError(
+            f"{path} is not a readable namecls model (truncated, or not a torch file)"
+        ) from None
     if not isinstance(ckpt, dict) or any(k not in ckpt for k in REQUIRED):
         raise CheckpointError(f"{path} is not a namecls model (missing fields)")
     if ckpt["format_version"] != FORMAT_VERSION:
