@@ -51,6 +51,8 @@ def _errors() -> Iterator[None]:
     except BrokenPipeError:  # the reader went away (`| head -1`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(0) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
     except NameclsError as e:
         err.print("[red]Error:[/red] " + escape(str(e)))
         raise typer.Exit(e.exit_code) from None
@@ -131,7 +133,7 @@ def train(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from namecls import distributed
-    from namecls.checkpoint import load_checkpoint
+    from namecls.checkpoint import load_checkpoint, save_checkpoint
     from namecls.data import load_corpus
     from namecls.device import select_device
     from namecls.model import ARCHS, ModelConfig
@@ -148,6 +150,8 @@ def train(
         lead = distributed.rank_and_size()[0] == 0  # only the first process talks and writes
         ckpt = load_checkpoint(resume) if resume else None
         target = out_path or resume or DEFAULT_OUT
+        if ckpt is not None and lead and Path(target).resolve() != Path(resume).resolve():
+            save_checkpoint(target, ckpt)  # the run goes on in --out, which holds it from the start
         mcfg = replace(ModelConfig(), **given(arch=arch, hidden=hidden))
         tcfg = replace(
             TrainConfig(), **given(epochs=epochs, lr=lr, batch_size=batch_size), seed=seed, split_seed=seed
@@ -312,6 +316,8 @@ def evaluate(
     with _errors():
         if split not in ("train", "valid", "test", "all"):
             raise UsageError(f"unknown --split {split!r}: choose train, valid, test or all")
+        if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise UsageError(f"--plot {plot}: use a .png, .svg or .pdf file name")
         clf = _load(model, device)
         corpus = load_corpus(data_dir, min_languages=1 if split == "all" else 2)
         ev = evaluate_split(clf, corpus, split)
@@ -320,12 +326,9 @@ def evaluate(
                 "[yellow]warning:[/yellow] this data folder differs from the one the model was trained "
                 "on; the split re-made here may overlap its training names"
             )
-        for n, why in [
-            (ev.skipped_unknown_label, "of languages the model does not know"),
-            (ev.skipped_no_letters, "with no letters"),
-        ]:
-            if n:
-                err.print(f"[yellow]skipped {n} names {why}[/yellow]")
+        if ev.skipped_unknown_label:
+            skipped = f"skipped {ev.skipped_unknown_label} names of languages the model does not know"
+            err.print(f"[yellow]{skipped}[/yellow]")
         if plot is not None:
             from namecls.plot import save_confusion
 
@@ -360,29 +363,42 @@ def _read_names(names: list[str]) -> Iterator[str]:
             yield n
 
 
+def _utf8_lines(path: Path) -> Iterator[str]:
+    """Lines of a UTF-8 file (a leading byte-order mark dropped); a bad byte is an error naming its line."""
+    with path.open("rb") as f:
+        for lineno, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise UsageError(f"{path} is not UTF-8 (line {lineno})") from None
+            yield line.lstrip("\ufeff") if lineno == 1 else line
+
+
 def _read_rows(path: Path, column: str | None) -> tuple[list[str], Iterator[dict[str, str]]]:
     """Rows of a .csv (`column` names the name column) or of a text file (one name a line)."""
+    if not path.is_file():
+        raise NameclsError(f"input file {path} does not exist")
     if path.suffix.lower() in (".csv", ".tsv"):
         if not column:
             raise UsageError(f"--input {path} is a table: say which column holds the names with --column")
-        f = path.open(newline="", encoding="utf-8")
-        reader = csv.DictReader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+        reader = csv.DictReader(_utf8_lines(path), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
         fields = list(reader.fieldnames or [])
         if column not in fields:
             raise UsageError(f"{path} has no column {column!r} (it has: {', '.join(fields)})")
         return fields, iter(reader)
     if column:
         raise UsageError("--column goes with a .csv or .tsv --input")
-    f = path.open(encoding="utf-8")
-    return ["name"], ({"name": line.rstrip("\r\n")} for line in f)
+    return ["name"], ({"name": line.rstrip("\r\n")} for line in _utf8_lines(path))
 
 
 class _Sink:
     """Writes predictions to stdout (table, tab-separated lines or JSON) or to a .csv/.jsonl file."""
 
-    def __init__(self, fmt: str, fields: list[str], top_k: int, output: Path | None):
-        self.fmt, self.fields, self.top_k, self.n = fmt, fields, top_k, 0
-        self.file = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    def __init__(self, fmt: str, fields: list[str], output: Path | None):
+        self.fmt, self.fields, self.n, self.output = fmt, fields, 0, output
+        # a file output is written beside its target and renamed at close: never half-written
+        self.tmp = output.with_name(f".{output.name}.tmp") if output else None
+        self.file = self.tmp.open("w", newline="", encoding="utf-8") if self.tmp else sys.stdout
         self.table: Table | None = None
         self._tsv: dict[tuple, str] = {}
         if fmt == "csv":
@@ -452,8 +468,15 @@ class _Sink:
         elif self.table is not None:
             out.print(self.table)
         self.file.flush()
-        if self.file is not sys.stdout:
+        if self.tmp is not None:
             self.file.close()
+            os.replace(self.tmp, self.output)
+
+    def abandon(self) -> None:
+        """Drop a file output that was not finished."""
+        if self.tmp is not None:
+            self.file.close()
+            self.tmp.unlink(missing_ok=True)
 
 
 def _bar(p: float, width: int = 20) -> str:
@@ -516,6 +539,8 @@ def predict(
             raise UsageError("give names or --input, not both")
         if output is not None and output.suffix.lower() not in (".csv", ".jsonl"):
             raise UsageError(f"--output {output}: use a .csv or .jsonl file name")
+        if output is not None and input_path is not None and output.resolve() == input_path.resolve():
+            raise UsageError(f"--output {output} is the --input file: write the results elsewhere")
         pending: deque[dict[str, str]] = deque()  # --input rows read but not yet answered
         if input_path is not None:
             fields, rows = _read_rows(input_path, column)
@@ -524,7 +549,7 @@ def predict(
             def texts() -> Iterator[str]:
                 for row in rows:
                     pending.append(row)
-                    yield row[key]
+                    yield row.get(key) or ""  # a short row has no cell there: no letters
 
         else:
             fields = ["name"]
@@ -541,7 +566,7 @@ def predict(
             fmt = "table"
         else:
             fmt = "tsv"
-        sink = _Sink(fmt, fields, top_k, output)
+        sink = _Sink(fmt, fields, output)
         n_ok = n_bad = 0
         show = output is not None or input_path is not None
         with Progress(
@@ -553,11 +578,15 @@ def predict(
             transient=True,
         ) as progress:
             task = progress.add_task("predict")
-            for p in clf.predict_stream(texts(), top_k, explain):
-                sink.write(pending.popleft() if pending else None, p)  # answers come in input order
-                n_ok, n_bad = n_ok + (p.error is None), n_bad + (p.error is not None)
-                if sink.n % 4096 == 0:
-                    progress.update(task, completed=sink.n)
+            try:
+                for p in clf.predict_stream(texts(), top_k, explain):
+                    sink.write(pending.popleft() if pending else None, p)  # answers come in input order
+                    n_ok, n_bad = n_ok + (p.error is None), n_bad + (p.error is not None)
+                    if sink.n % 4096 == 0:
+                        progress.update(task, completed=sink.n)
+            except BaseException:
+                sink.abandon()
+                raise
         sink.close()
         if output is not None:
             err.print(f"wrote {sink.n} rows to {output}")

@@ -138,7 +138,6 @@ class Evaluation:
     metrics: Metrics
     split: str
     skipped_unknown_label: int  # examples whose language the model does not know
-    skipped_no_letters: int
     same_data: bool  # the folder's fingerprint matches the one the model was trained on
     ece_uncalibrated: float  # of the raw model, before the temperature and logit adjustment
 
@@ -160,18 +159,16 @@ def evaluate_split(clf: Classifier, corpus: Corpus, split: str = "test") -> Eval
         idx = parts[split]
     pos = {lab: i for i, lab in enumerate(clf.labels)}
     known = [i for i in idx if corpus.labels[corpus.targets[i]] in pos]
-    ids = [clf.encode(corpus.names[i]) for i in known]
-    keep = [j for j, s in enumerate(ids) if s]
-    y = torch.tensor([pos[corpus.labels[corpus.targets[known[j]]]] for j in keep], dtype=torch.long)
-    if not keep:
+    if not known:
         raise DataError(f"no names of a language the model knows in split {split!r}")
-    raw = batched_logits(clf.model, [ids[j] for j in keep], clf.device)
-    calibrated = (raw + clf.logit_bias) / clf.temperature  # as Classifier.scores
+    names = [corpus.names[i] for i in known]
+    y = torch.tensor([pos[corpus.labels[corpus.targets[i]]] for i in known], dtype=torch.long)
+    # scored exactly as `predict` scores them: a name of several parts is split and combined
+    calibrated, raw = clf.log_proba(names), clf.log_proba(names, calibrated=False)
     return Evaluation(
         compute_metrics(calibrated, y, clf.labels),
         split,
         len(idx) - len(known),
-        len(known) - len(keep),
         same,
-        expected_calibration_error(raw.softmax(1), y),
+        expected_calibration_error(raw.exp(), y),
     )

@@ -66,7 +66,8 @@ class Prediction:
         if self.error or self.parts is not None:
             return json.dumps(self.to_dict(), ensure_ascii=False)
         preds = ", ".join(
-            f'{{"label": {json.dumps(lab)}, "probability": {round(p, 6)!r}}}' for lab, p in self.predictions
+            f'{{"label": {json.dumps(lab, ensure_ascii=False)}, "probability": {round(p, 6)!r}}}'
+            for lab, p in self.predictions
         )
         return f'{{"name": {json.dumps(self.name, ensure_ascii=False)}, "predictions": [{preds}]}}'
 
@@ -151,12 +152,15 @@ class Classifier:
         """Calibrated logits (N, n_labels) for encoded, non-empty names: (logits + bias) / T."""
         return (batched_logits(self.model, ids, self.device) + self.logit_bias) / self.temperature
 
-    def _part_log_probs(self, names: list[str]) -> tuple[list[list[str]], torch.Tensor, torch.Tensor]:
+    def _part_log_probs(
+        self, names: list[str], calibrated: bool = True
+    ) -> tuple[list[list[str]], torch.Tensor, torch.Tensor]:
         """Parts of each name, log-probabilities of every part (P, C), and the combined (N, C).
 
         Parts combine by summing log-probabilities (a product of experts that treats the parts
         as independent evidence), renormalised; a name with no parts gets a row of NaN. Each
         distinct part is run through the model once: name lists repeat surnames a lot.
+        `calibrated=False` uses the raw model, without logit adjustment and temperature.
         """
         parts = [self.name_parts(n) for n in names]
         flat = [p for ps in parts for p in ps]
@@ -166,7 +170,11 @@ class Classifier:
             return parts, torch.empty(0, C), combined
         index: dict[str, int] = {}
         where = torch.tensor([index.setdefault(p, len(index)) for p in flat])  # (P,) row of each part
-        unique_logp = self.scores([self.vocab.encode(p) for p in index]).log_softmax(1)  # (U, C)
+        unique_ids = [self.vocab.encode(p) for p in index]
+        scores = (
+            self.scores(unique_ids) if calibrated else batched_logits(self.model, unique_ids, self.device)
+        )
+        unique_logp = scores.log_softmax(1)  # (U, C)
         part_logp = unique_logp[where]  # (P, C)
         if len(flat) == len(names) and all(len(ps) == 1 for ps in parts):
             return parts, part_logp, part_logp  # single surnames: nothing to combine
@@ -176,9 +184,13 @@ class Classifier:
         combined[has] = total[has].log_softmax(1)
         return parts, part_logp, combined
 
+    def log_proba(self, names: list[str], calibrated: bool = True) -> torch.Tensor:
+        """Log-probabilities (N, n_labels) in label order, as predict scores them; NaN rows for no letters."""
+        return self._part_log_probs(names, calibrated)[2]
+
     def predict_proba(self, names: list[str]) -> torch.Tensor:
         """Calibrated probabilities (N, n_labels) in label order; a row of NaN for a name without letters."""
-        return self._part_log_probs(names)[2].exp()
+        return self.log_proba(names).exp()
 
     def _top(self, logp: torch.Tensor, k: int) -> list[tuple[tuple[str, float], ...]]:
         """Top-k (label, probability) for each row of log-probabilities (N, C), in one call."""

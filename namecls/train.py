@@ -169,21 +169,44 @@ def fit(
         "data_fingerprint": corpus.fingerprint,
         "split": {"seed": cfg.split_seed, "valid_frac": cfg.valid_frac, "test_frac": cfg.test_frac},
     }
+
+    def calibrated(
+        logits: torch.Tensor, raw: Metrics, state: dict, hist: list[EpochLog]
+    ) -> tuple[dict, Metrics]:
+        """A whole checkpoint for `state`: logit adjustment and temperature fitted on the valid split."""
+        bias = logit_adjustment(logits, valid_t, train_y, corpus.labels)
+        temperature = fit_temperature(logits + bias, valid_t)
+        valid = compute_metrics((logits + bias) / temperature, valid_t, corpus.labels)
+        ckpt = {
+            **base,
+            "state_dict": state,
+            "temperature": temperature,
+            "logit_bias": bias.tolist(),
+            "metrics": {"valid": _summary(valid), "valid_ece_uncalibrated": raw.ece},
+            "history": _hist(hist),
+        }
+        return ckpt, valid
+
     history: list[EpochLog] = []
-    best_score, best_state, best_metrics, stale, start = -math.inf, None, None, 0, 1
+    best_score, best_ckpt, best_valid, stale, start = -math.inf, None, None, 0, 1
     if resume is not None:
         model.load_state_dict(resume["state_dict"])
         state = resume["resume"]
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"])
+        if device.type == "cuda" and state.get("cuda_rng"):
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
         best_score, stale, start = state["best_score"], state["stale"], state["epoch"] + 1
-        best_state = {k: v.clone() for k, v in resume["state_dict"].items()}
         history = [EpochLog(**h) for h in resume["history"]]
-        best_metrics = compute_metrics(batched_logits(model, valid_ids, device), valid_t, corpus.labels)
+        logits = batched_logits(model, valid_ids, device)
+        state_dict = {k: v.clone() for k, v in resume["state_dict"].items()}
+        best_ckpt, best_valid = calibrated(
+            logits, compute_metrics(logits, valid_t, corpus.labels), state_dict, history
+        )
 
     interrupted = False
-    m = best_metrics
+    m = None
     for epoch in range(start, cfg.epochs + 1):
         if stale >= cfg.patience:
             break
@@ -191,33 +214,27 @@ def fit(
         sampler.set_epoch(epoch)
         loss = train_one_epoch(step, model, loader, optimizer, scheduler, cfg, device, should_stop)
         interrupted = should_stop()
-        m = compute_metrics(batched_logits(model, valid_ids, device), valid_t, corpus.labels)
+        logits = batched_logits(model, valid_ids, device)
+        m = compute_metrics(logits, valid_t, corpus.labels)
         score = select_score(m)
         log = EpochLog(epoch, loss, m.accuracy, m.macro_f1, time.perf_counter() - t0)
         if score > best_score and not interrupted:
-            best_score, best_metrics, stale = score, m, 0
-            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            best_score, stale = score, 0
             log.best = True
+            state_dict = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            # every saved model is calibrated, so an interrupted run leaves one fit to use
+            best_ckpt, best_valid = calibrated(logits, m, state_dict, history + [log])
             if out is not None and rank == 0:  # one process writes
                 train_state = {
                     "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(),
                     "rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else [],
                     "epoch": epoch,
                     "best_score": best_score,
                     "stale": 0,
                 }
-                save_checkpoint(
-                    out,
-                    {
-                        **base,
-                        "state_dict": best_state,
-                        "temperature": 1.0,
-                        "metrics": {"valid": _summary(m)},
-                        "history": _hist(history + [log]),
-                        "resume": train_state,
-                    },
-                )
+                save_checkpoint(out, {**best_ckpt, "resume": train_state})
         else:
             stale += 1
         history.append(log)
@@ -226,26 +243,14 @@ def fit(
         if interrupted:
             break
 
-    if best_state is None:  # interrupted inside the first epoch: nothing worth keeping
+    if best_ckpt is None:  # interrupted inside the first epoch: nothing worth keeping
         return TrainResult({}, history, m, True)
     if interrupted:  # the best checkpoint, with its training state, is already on disk
-        return TrainResult({**base, "state_dict": best_state}, history, best_metrics, True)
-    model.load_state_dict(best_state)
-    valid_logits = batched_logits(model, valid_ids, device)
-    bias = logit_adjustment(valid_logits, valid_t, train_y, corpus.labels)
-    temperature = fit_temperature(valid_logits + bias, valid_t)
-    calibrated = compute_metrics((valid_logits + bias) / temperature, valid_t, corpus.labels)
-    ckpt = {
-        **base,
-        "state_dict": best_state,
-        "temperature": temperature,
-        "logit_bias": bias.tolist(),
-        "metrics": {"valid": _summary(calibrated), "valid_ece_uncalibrated": best_metrics.ece},
-        "history": _hist(history),
-    }
+        return TrainResult(best_ckpt, history, best_valid, True)
+    final = {**best_ckpt, "history": _hist(history)}  # no training state: it stays small
     if out is not None and rank == 0:
-        save_checkpoint(out, ckpt)
-    return TrainResult(ckpt, history, calibrated, False)
+        save_checkpoint(out, final)
+    return TrainResult(final, history, best_valid, False)
 
 
 def logit_adjustment(
