@@ -38,7 +38,10 @@ DataDir = Annotated[Path, typer.Option("--data-dir", help="Folder of <Language>.
 Device = Annotated[str, typer.Option("--device", help="auto (CUDA when present), cpu, cuda or cuda:N.")]
 ModelPath = Annotated[
     Optional[Path],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10 too
-    typer.Option("--model", help="Model file. Default: out/namecls.pt if it exists, else the shipped model."),
+    typer.Option(
+        "--model",
+        help="Model file. Default: $NAMECLS_MODEL, else out/namecls.pt if present, else the shipped one.",
+    ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (no markup) instead of tables.")]
 
@@ -670,7 +673,9 @@ def data(
 def info(
     model: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Argument(help="Model file. Default: out/namecls.pt if it exists, else the shipped model."),
+        typer.Argument(
+            help="Model file. Default: $NAMECLS_MODEL, else out/namecls.pt if present, else the shipped one."
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:

@@ -82,8 +82,7 @@ class Corpus:
         return {n: ls for n, ls in seen.items() if len(ls) > 1}
 
 
-def _read_lines(path: Path) -> list[str]:
-    raw = path.read_bytes()
+def _read_lines(path: Path, raw: bytes) -> list[str]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -106,11 +105,12 @@ def load_corpus(data_dir: str | Path, min_languages: int = 2) -> Corpus:
     digest = hashlib.sha256()
     labels, names, targets, counts, dropped = [], [], [], [], []
     for path in files:
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+        raw = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(raw).digest())
         count = LanguageCount(path.stem)
         seen: set[str] = set()
         kept_here: list[str] = []
-        for lineno, line in enumerate(_read_lines(path), start=1):
+        for lineno, line in enumerate(_read_lines(path, raw), start=1):
             if not line.strip():
                 continue
             count.read += 1

@@ -41,7 +41,7 @@ def resolve_model(path: str | Path | None) -> tuple[Path, str]:
     return SHIPPED_MODEL, "shipped"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Prediction:
     """Top-k answer for one input name; `error` is set when it cannot be classified."""
 
@@ -214,7 +214,7 @@ class Classifier:
         new = [n for n in dict.fromkeys(names) if n not in cache]
         if new:
             cache.update(zip(new, self._predict(new, k, explain), strict=True))
-        return [Prediction(n, c.predictions, c.error, c.parts) for n in names for c in (cache[n],)]
+        return [cache[n] for n in names]  # frozen: one answer can stand for every repeat
 
     def _predict(self, names: list[str], k: int, explain: bool) -> list[Prediction]:
         parts, part_logp, combined = self._part_log_probs(names)
@@ -225,11 +225,9 @@ class Classifier:
             if not ps:
                 out.append(Prediction(name, (), NO_LETTERS))
                 continue
-            pred = Prediction(name, top)
-            if explain:
-                pred.parts = [Prediction(p, part_tops[j + n]) for n, p in enumerate(ps)]
+            parts_of = [Prediction(p, part_tops[j + n]) for n, p in enumerate(ps)] if explain else None
             j += len(ps)
-            out.append(pred)
+            out.append(Prediction(name, top, None, parts_of))
         return out
 
     def predict_stream(

@@ -129,12 +129,28 @@ def test_collate_and_bucket_sampler():
     names = ["a", "abcd", "ab", "abcdef", "abc", "b", "ba"]
     v = Vocab.build(names)
     ds = NamesDataset(names, list(range(len(names))), v)
-    sampler = BucketBatchSampler(ds.lengths, batch_size=3, seed=1, bucket=2)
-    seen = [i for batch in sampler for i in batch]
-    assert sorted(seen) == list(range(len(names)))
-    sampler.set_epoch(1)
-    assert [i for b in sampler for i in b] == [i for b in sampler for i in b]  # seeded
     x, lengths, y = next(iter(DataLoader(ds, batch_sampler=[[1, 0]], collate_fn=collate)))
     assert x.shape == (2, 4) and lengths.tolist() == [4, 1] and y.tolist() == [1, 0]
     assert (x[1, 1:] == PAD_IDX).all()
     assert torch.equal(x[0], torch.tensor(v.encode("abcd")))
+
+
+def test_bucket_sampler_covers_each_name_once_groups_lengths_and_splits_across_processes():
+    lengths = [(i * 7) % 13 + 1 for i in range(200)]
+    sampler = BucketBatchSampler(lengths, batch_size=10, seed=1, bucket=5)
+    sampler.set_epoch(1)
+    epoch1 = list(sampler)
+    assert sorted(i for b in epoch1 for i in b) == list(range(200))
+    assert epoch1 == list(sampler)  # seeded: the same epoch gives the same batches
+    sampler.set_epoch(2)
+    assert list(sampler) != epoch1  # and another epoch other batches
+    # within a batch the lengths are close: far less spread than in a random batch
+    spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in epoch1) / len(epoch1)
+    assert spread < 4
+    # two processes take alternate batches of the same epoch, disjoint and equally many
+    ranks = [BucketBatchSampler(lengths, 10, seed=1, bucket=5, rank=r, world_size=2) for r in (0, 1)]
+    for r in ranks:
+        r.set_epoch(1)
+    b0, b1 = list(ranks[0]), list(ranks[1])
+    assert len(b0) == len(b1) == len(ranks[0]) == 10
+    assert not {i for b in b0 for i in b} & {i for b in b1 for i in b}

@@ -75,10 +75,14 @@ def test_signal_keeps_best_checkpoint_and_exits_130(sig, tmp_path: Path):
 def test_kill_during_training_never_leaves_a_broken_file(tmp_path: Path):
     data, out = big_tiny(tmp_path / "names"), tmp_path / "m.pt"
     for delay in (0.0, 0.13, 0.37, 0.61):
+        before = out.stat().st_mtime_ns if out.exists() else None
         proc = subprocess.Popen(
             train_cmd(data, out, "--epochs", "200"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        wait_for(out, proc)
+        t0 = time.time()  # wait for this run's first save, so the kill lands among its saves
+        while not out.exists() or out.stat().st_mtime_ns == before:
+            assert proc.poll() is None and time.time() - t0 < 120, "no new checkpoint appeared"
+            time.sleep(0.02)
         time.sleep(delay)
         proc.kill()  # SIGKILL: no handler runs
         proc.wait()
@@ -92,9 +96,9 @@ def test_resume_reaches_the_same_model_as_an_uninterrupted_run(tmp_path: Path, t
 
     calls = {"n": 0}
 
-    def stop_in_epoch_3() -> bool:  # ~5 batches an epoch: stop early in epoch 3
+    def stop_in_epoch_3() -> bool:  # polled after each of 5 batches and once more per epoch
         calls["n"] += 1
-        return calls["n"] > 11
+        return calls["n"] > 14  # the 15th poll: after the third batch of epoch 3
 
     part = fit(
         tiny_session_dir,
