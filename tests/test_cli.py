@@ -300,3 +300,31 @@ def test_initials_are_left_out_of_full_names():
     assert Classifier.name_parts("J. R. R. Tolkien") == ["tolkien"]
     assert Classifier.name_parts("O Brien") == ["brien"]
     assert Classifier.name_parts("X") == ["x"]  # a lone letter is still a name to score
+
+
+def test_predict_input_file_edge_cases(tiny_model: Path, tmp_path: Path):
+    src = tmp_path / "people.csv"
+    src.write_bytes("\ufeffsurname,id\nNakamura,1\n,2\n3\n".encode())  # Excel's BOM, an empty and a short row
+    dst = tmp_path / "out.jsonl"
+    r = invoke("predict", "-i", src, "--column", "surname", "-o", dst, "--model", tiny_model)
+    assert r.exit_code == 0, r.stderr
+    recs = [json.loads(line) for line in dst.read_text().splitlines()]
+    assert recs[0]["surname"] == "Nakamura" and recs[0]["label"]
+    assert recs[1]["error"] == recs[2]["error"] == "no letters to classify"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+    before = src.read_bytes()
+    r = invoke(
+        "predict", "-i", src, "--column", "surname", "-o", tmp_path / "people.csv", "--model", tiny_model
+    )
+    assert r.exit_code == 2 and "is the --input file" in one_error_line(r)
+    assert src.read_bytes() == before
+
+    bad = tmp_path / "names.txt"
+    bad.write_bytes(b"Rossi\nIvanov\nBad\xffname\n")
+    r = invoke("predict", "-i", bad, "-o", tmp_path / "bad.csv", "--model", tiny_model)
+    assert r.exit_code == 2 and one_error_line(r) == f"Error: {bad} is not UTF-8 (line 3)"
+    assert not (tmp_path / "bad.csv").exists()  # nothing half-written
+
+    r = invoke("evaluate", "--model", tiny_model, "--plot", tmp_path / "c.xyz")
+    assert r.exit_code == 2 and "--plot" in one_error_line(r)
