@@ -403,7 +403,7 @@ class _Sink:
         self.tmp = output.with_name(f".{output.name}.tmp") if output else None
         self.file = self.tmp.open("w", newline="", encoding="utf-8") if self.tmp else sys.stdout
         self.table: Table | None = None
-        self._tsv: dict[tuple, str] = {}
+        self._lines: dict[str, tuple] = {}  # name -> (its Prediction, its formatted line)
         if fmt == "csv":
             self.csv = csv.writer(self.file)
             self.csv.writerow([*fields, "label", "probability", "top_k", "error"])
@@ -416,13 +416,8 @@ class _Sink:
 
     def write(self, row: dict[str, str] | None, p) -> None:
         """One answer; `row` is the input record it belongs to (None: just the name)."""
-        if self.fmt == "tsv":  # the hot path for pipes: equal answers share their formatted cells
-            cells = self._tsv.get(p.predictions)
-            if cells is None:
-                cells = "\t".join(f"{lab}\t{prob:.4f}" for lab, prob in p.predictions) or f"error: {p.error}"
-                if len(self._tsv) < 100_000:
-                    self._tsv[p.predictions] = cells
-            self.file.write(f"{p.name}\t{cells}\n")
+        if self.fmt in ("tsv", "json"):  # the hot path for pipes
+            self.file.write(("," if self.n and self.fmt == "json" else "") + self._line(p))
             self.n += 1
             return
         row = row if row is not None else {"name": p.name}
@@ -436,11 +431,27 @@ class _Sink:
             rec = {**row, "label": top[0] or None, "probability": top[1], "predictions": d["predictions"]}
             rec.update({k: d[k] for k in ("error", "parts") if k in d})
             self.file.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        elif self.fmt == "json":
-            self.file.write(("," if self.n else "") + "\n" + p.to_json())
         else:
             self._table_row(p)
         self.n += 1
+
+    def _line(self, p) -> str:
+        """The tab-separated or JSON line for an answer, formatted once per answer.
+
+        The classifier hands out the same (frozen) Prediction for every repeat of a name, so a
+        line made for it stands as long as the object is the same one.
+        """
+        seen = self._lines.get(p.name)
+        if seen is not None and seen[0] is p:
+            return seen[1]
+        if self.fmt == "json":
+            line = "\n" + p.to_json()
+        else:
+            cells = "\t".join(f"{lab}\t{prob:.4f}" for lab, prob in p.predictions) or f"error: {p.error}"
+            line = f"{p.name}\t{cells}\n"
+        if len(self._lines) < 100_000:
+            self._lines[p.name] = (p, line)
+        return line
 
     def _table_row(self, p) -> None:
         t = self.table
