@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from typing import TypeVar
 
 import torch
 import torch.nn as nn
@@ -15,8 +16,21 @@ ARCHS = ("manual", "rnn", "gru", "lstm")
 POOLS = ("last", "meanmax")
 
 
+C = TypeVar("C", bound="StoredConfig")
+
+
+class StoredConfig:
+    """Mixin for config dataclasses kept in checkpoints as plain dicts."""
+
+    @classmethod
+    def from_dict(cls: type[C], d: dict) -> C:
+        """Rebuild from a stored dict; keys this version does not know are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
 @dataclass
-class ModelConfig:
+class ModelConfig(StoredConfig):
     """Shape of a CharRNN; `vocab_size` and `n_classes` come from the data."""
 
     vocab_size: int = 32
@@ -32,11 +46,6 @@ class ModelConfig:
     ngram_buckets: int = 4096  # rows of each n-gram embedding table
     conv: int = 0  # >0: kernel width of a convolution over the embeddings before the recurrence
     members: int = 1  # >1: an ensemble of independently initialised networks, probabilities averaged
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ModelConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 class ElmanCell(nn.Module):

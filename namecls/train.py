@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -17,11 +17,11 @@ from namecls.checkpoint import save_checkpoint
 from namecls.data import BucketBatchSampler, Corpus, NamesDataset, Vocab, collate, load_corpus, split_indices
 from namecls.errors import DataError, NameclsError
 from namecls.evaluate import Metrics, batched_logits, compute_metrics, fit_temperature
-from namecls.model import ModelConfig, build_model
+from namecls.model import ModelConfig, StoredConfig, build_model
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(StoredConfig):
     """How to train; stored in the checkpoint beside the ModelConfig."""
 
     epochs: int = 14
@@ -35,11 +35,6 @@ class TrainConfig:
     split_seed: int = 0  # which names go to train/valid/test
     valid_frac: float = 0.1
     test_frac: float = 0.1
-
-    @classmethod
-    def from_dict(cls, d: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 @dataclass
