@@ -29,6 +29,11 @@ _PART_SEP = re.compile(r"[ -]+")
 CACHE_SIZE = 200_000
 
 
+def _fold(name: str) -> str:
+    """The name as the model reads it: normalised, cut to MAX_CHARS (long input is cut first)."""
+    return normalize(name[: MAX_CHARS * 4])[:MAX_CHARS]
+
+
 def resolve_model(path: str | Path | None) -> tuple[Path, str]:
     """`--model` wins, then the default training output, then the model shipped in the package."""
     if path is not None:
@@ -136,15 +141,14 @@ class Classifier:
 
     def encode(self, name: str) -> list[int]:
         """Character ids of the whole normalised name (cut to MAX_CHARS); [] when it has no letters."""
-        return self.vocab.encode(normalize(name[: MAX_CHARS * 4])[:MAX_CHARS])
+        return self.vocab.encode(_fold(name))
 
     @staticmethod
     def name_parts(name: str) -> list[str]:
         """Normalised parts of a full name: "Nguyễn Văn An" -> ["nguyen", "van", "an"]; "O'Neill-Smith"
         -> ["o'neill", "smith"]. A single surname is one part. Initials ("J. R. R. Tolkien",
         "O Brien") say nothing of a language and are left out, unless they are all there is."""
-        folded = normalize(name[: MAX_CHARS * 4])[:MAX_CHARS]
-        parts = [p for p in (q.strip("'") for q in _PART_SEP.split(folded)) if p]
+        parts = [p for p in (q.strip("'") for q in _PART_SEP.split(_fold(name))) if p]
         longer = [p for p in parts if len(p) > 1]
         return longer or parts
 
@@ -176,7 +180,7 @@ class Classifier:
         )
         unique_logp = scores.log_softmax(1)  # (U, C)
         part_logp = unique_logp[where]  # (P, C)
-        if len(flat) == len(names) and all(len(ps) == 1 for ps in parts):
+        if all(len(ps) == 1 for ps in parts):
             return parts, part_logp, part_logp  # single surnames: nothing to combine
         owner = torch.tensor([i for i, ps in enumerate(parts) for _ in ps])  # (P,)
         total = torch.zeros(len(names), C).index_add_(0, owner, part_logp)  # (N, C)
