@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import Dataset, Sampler
 from unidecode import unidecode
 
@@ -201,25 +200,35 @@ class Vocab:
 
 
 class NamesDataset(Dataset):
-    """Encoded names and their targets; items are (ids LongTensor (T,), target int)."""
+    """Encoded names and their targets; items are (character ids, target)."""
 
     def __init__(self, names: list[str], targets: list[int], vocab: Vocab) -> None:
-        self.ids = [torch.tensor(vocab.encode(n), dtype=torch.long) for n in names]
+        self.ids = [vocab.encode(n) for n in names]
         self.targets = targets
         self.lengths = [len(n) for n in names]
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+    def __getitem__(self, i: int) -> tuple[list[int], int]:
         return self.ids[i], self.targets[i]
 
 
-def collate(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def pad_batch(ids: list[list[int]], device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad encoded names (each non-empty) to x (B, T) and lengths (B,)."""
+    lengths = torch.tensor([len(s) for s in ids], dtype=torch.long)
+    T = int(lengths.max())
+    x = torch.full((len(ids), T), PAD_IDX, dtype=torch.long)
+    x[torch.arange(T)[None, :] < lengths[:, None]] = torch.tensor(
+        [i for s in ids for i in s], dtype=torch.long
+    )
+    return x.to(device), lengths.to(device)
+
+
+def collate(batch: list[tuple[list[int], int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Pad a list of (ids, target) to x (B, T), lengths (B,), y (B,)."""
     ids, ys = zip(*batch, strict=True)
-    x = pad_sequence(list(ids), batch_first=True, padding_value=PAD_IDX)  # (B, T)
-    lengths = torch.tensor([len(t) for t in ids], dtype=torch.long)
+    x, lengths = pad_batch(list(ids))
     return x, lengths, torch.tensor(ys, dtype=torch.long)
 
 

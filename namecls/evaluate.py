@@ -8,22 +8,11 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from namecls.data import PAD_IDX
+from namecls.data import pad_batch
 
 if TYPE_CHECKING:
     from namecls.data import Corpus
     from namecls.predict import Classifier
-
-
-def pad_batch(ids: list[list[int]], device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
-    """Pad encoded names (each non-empty) to x (B, T) and lengths (B,)."""
-    lengths = torch.tensor([len(s) for s in ids], dtype=torch.long)
-    T = int(lengths.max())
-    x = torch.full((len(ids), T), PAD_IDX, dtype=torch.long)
-    x[torch.arange(T)[None, :] < lengths[:, None]] = torch.tensor(
-        [i for s in ids for i in s], dtype=torch.long
-    )
-    return x.to(device), lengths.to(device)
 
 
 @torch.inference_mode()
