@@ -192,12 +192,12 @@ def fit(
         torch.set_rng_state(state["rng"])
         if device.type == "cuda" and state.get("cuda_rng"):
             torch.cuda.set_rng_state_all(state["cuda_rng"])
-        best_score, stale, start = state["best_score"], state["stale"], state["epoch"] + 1
+        # a checkpoint is written only on an improving epoch: nothing is stale at that point
+        best_score, start = state["best_score"], state["epoch"] + 1
         history = [EpochLog(**h) for h in resume["history"]]
         logits = batched_logits(model, valid_ids, device)
-        state_dict = {k: v.clone() for k, v in resume["state_dict"].items()}
         best_ckpt, best_valid = calibrated(
-            logits, compute_metrics(logits, valid_t, corpus.labels), state_dict, history
+            logits, compute_metrics(logits, valid_t, corpus.labels), resume["state_dict"], history
         )
 
     interrupted = False
@@ -227,7 +227,6 @@ def fit(
                     "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else [],
                     "epoch": epoch,
                     "best_score": best_score,
-                    "stale": 0,
                 }
                 save_checkpoint(out, {**best_ckpt, "resume": train_state})
         else:
