@@ -232,11 +232,29 @@ def collate(batch: list[tuple[list[int], int]]) -> tuple[torch.Tensor, torch.Ten
     return x, lengths, torch.tensor(ys, dtype=torch.long)
 
 
-class BucketBatchSampler(Sampler[list[int]]):
-    """Batches of similar-length names, so little time goes on padding.
+def length_batches(order: list[int], lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Cut `order` into batches whose names all have one length, keeping `order` within a length.
 
-    Each epoch shuffles, sorts chunks of `bucket` batches by length, cuts them into batches
-    and shuffles the batch order. Seeded through `set_epoch`, like DistributedSampler.
+    Only the last few batches, made of what is left over from every length (in length order),
+    mix lengths. A batch of one length needs no packing, which is the recurrent layers' fast path.
+    """
+    by_length: dict[int, list[int]] = {}
+    for i in order:
+        by_length.setdefault(lengths[i], []).append(i)
+    batches, rest = [], []
+    for n in sorted(by_length):
+        group = by_length[n]
+        full = len(group) - len(group) % batch_size
+        batches += [group[j : j + batch_size] for j in range(0, full, batch_size)]
+        rest += group[full:]
+    return batches + [rest[j : j + batch_size] for j in range(0, len(rest), batch_size)]
+
+
+class BucketBatchSampler(Sampler[list[int]]):
+    """Batches of names of one length (see `length_batches`), so no time goes on padding.
+
+    Each epoch shuffles the names, cuts them into batches and shuffles the batch order.
+    Seeded through `set_epoch`, like DistributedSampler.
     """
 
     def __init__(
@@ -245,13 +263,13 @@ class BucketBatchSampler(Sampler[list[int]]):
         batch_size: int,
         shuffle: bool = True,
         seed: int = 0,
-        bucket: int = 50,
         rank: int = 0,
         world_size: int = 1,
     ) -> None:
         self.lengths, self.batch_size, self.shuffle = lengths, batch_size, shuffle
-        self.seed, self.bucket, self.epoch = seed, bucket, 0
+        self.seed, self.epoch = seed, 0
         self.rank, self.world_size = rank, world_size
+        self.n_batches = len(length_batches(list(range(len(lengths))), lengths, batch_size))
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -259,24 +277,17 @@ class BucketBatchSampler(Sampler[list[int]]):
     def _batches(self) -> list[list[int]]:
         n = len(self.lengths)
         if not self.shuffle:
-            order = sorted(range(n), key=lambda i: self.lengths[i])
-            return [order[i : i + self.batch_size] for i in range(0, n, self.batch_size)]
+            return length_batches(list(range(n)), self.lengths, self.batch_size)
         g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
         order = torch.randperm(n, generator=g).tolist()
-        chunk = self.batch_size * self.bucket
-        batches = []
-        for c in range(0, n, chunk):
-            part = sorted(order[c : c + chunk], key=lambda i: self.lengths[i])
-            batches += [part[i : i + self.batch_size] for i in range(0, len(part), self.batch_size)]
+        batches = length_batches(order, self.lengths, self.batch_size)
         perm = torch.randperm(len(batches), generator=g).tolist()
         return [batches[i] for i in perm]
 
     def __iter__(self):
         batches = self._batches()
         # every rank takes the same number of batches so that DDP all-reduces stay in step
-        per_rank = len(batches) // self.world_size if self.world_size > 1 else len(batches)
-        return iter(batches[self.rank :: self.world_size][:per_rank])
+        return iter(batches[self.rank :: self.world_size][: len(self)])
 
     def __len__(self) -> int:
-        n = -(-len(self.lengths) // self.batch_size)
-        return n // self.world_size if self.world_size > 1 else n
+        return self.n_batches // self.world_size

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from namecls.data import pad_batch
+from namecls.data import length_batches, pad_batch
 
 if TYPE_CHECKING:
     from namecls.data import Corpus
@@ -19,13 +19,11 @@ if TYPE_CHECKING:
 def batched_logits(
     model: torch.nn.Module, ids: list[list[int]], device: torch.device | str = "cpu", batch_size: int = 1024
 ) -> torch.Tensor:
-    """Logits (N, C) for encoded names in input order; batches are cut from a length sort."""
+    """Logits (N, C) for encoded names in input order; each batch holds names of one length."""
     was_training = model.training
     model.eval()
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     out = torch.empty(len(ids), model.config.n_classes)
-    for b in range(0, len(order), batch_size):
-        idx = order[b : b + batch_size]
+    for idx in length_batches(list(range(len(ids))), [len(s) for s in ids], batch_size):
         x, lengths = pad_batch([ids[i] for i in idx], device)
         out[idx] = model(x, lengths).float().cpu()
     model.train(was_training)

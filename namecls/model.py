@@ -48,6 +48,24 @@ class ModelConfig(StoredConfig):
     members: int = 1  # >1: an ensemble of independently initialised networks, probabilities averaged
 
 
+class Dropout(nn.Module):
+    """Inverted dropout, as nn.Dropout, with its mask drawn by torch.rand: 2.5x faster on CPU.
+
+    nn.Dropout's bernoulli_ took a tenth of a training step here; the distribution is the same.
+    """
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout must be in [0, 1), not {p}")
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        return x * ((torch.rand_like(x) >= self.p) * (1 / (1 - self.p)))
+
+
 class ElmanCell(nn.Module):
     """One step of the classic RNN: h_t = tanh(W_h h_{t-1} + W_x x_t + b)."""
 
@@ -140,7 +158,7 @@ class CharRNN(nn.Module):
                 dropout=between,
                 bidirectional=c.bidirectional,
             )
-        self.drop = nn.Dropout(c.dropout)
+        self.drop = Dropout(c.dropout)
         width = c.hidden * (2 if c.bidirectional else 1)
         self.head = nn.Linear(width * (2 if c.pool == "meanmax" else 1), c.n_classes)
 
@@ -157,11 +175,13 @@ class CharRNN(nn.Module):
             emb = emb + torch.relu(conv).transpose(1, 2)  # (B, T, E)
         if self.config.arch == "manual":
             out, h_n = self.rnn(emb, lengths)  # (B, T, H * D), (L * D, B, H)
+        elif bool((lengths == x.shape[1]).all()):  # no padding: the fast path, no packing
+            out, h_n = self.rnn(emb)
         else:
             packed = pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
             out, h_n = self.rnn(packed)
-            if isinstance(h_n, tuple):  # LSTM returns (h_n, c_n)
-                h_n = h_n[0]
+        if isinstance(h_n, tuple):  # LSTM returns (h_n, c_n)
+            h_n = h_n[0]
         if self.config.pool == "last":
             dirs = 2 if self.config.bidirectional else 1
             feats = torch.cat(list(h_n[-dirs:]), dim=1)  # (B, H * D): the top layer's final states

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from namecls.data import PAD_IDX
-from namecls.model import ARCHS, CharRNN, ModelConfig
+from namecls.model import ARCHS, CharRNN, Dropout, ModelConfig
 
 
 def copy_manual_into_rnn(manual: CharRNN, rnn: CharRNN) -> None:
@@ -118,3 +118,15 @@ def test_shapes_and_gradients(arch):
 def test_unknown_arch_is_refused():
     with pytest.raises(ValueError, match="unknown arch"):
         CharRNN(ModelConfig(arch="transformer"))
+
+
+def test_dropout_drops_its_share_keeps_the_mean_and_is_off_in_eval():
+    torch.manual_seed(0)
+    x = torch.ones(400, 500)
+    drop = Dropout(0.3).train()
+    y = drop(x)
+    assert abs((y == 0).float().mean().item() - 0.3) < 0.01
+    assert abs(y.mean().item() - 1) < 0.01  # survivors scaled by 1 / (1 - p)
+    assert torch.equal(drop.eval()(x), x)
+    with pytest.raises(ValueError, match="dropout"):
+        Dropout(1.0)
