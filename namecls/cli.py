@@ -118,6 +118,10 @@ def train(
         Optional[float], typer.Option(min=0.0, help="Peak learning rate (AdamW, one-cycle schedule).")  # noqa: UP045
     ] = None,
     batch_size: Annotated[Optional[int], typer.Option(min=1, help="Names per batch.")] = None,  # noqa: UP045
+    precision: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="fp32, or bf16: mixed precision (bfloat16 autocast) for the training step."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seeds the split, the initial weights and the batch order.")] = 0,
     resume: Annotated[
         Optional[Path],  # noqa: UP045
@@ -141,7 +145,7 @@ def train(
     from namecls.device import select_device
     from namecls.model import ARCHS, ModelConfig
     from namecls.predict import DEFAULT_OUT
-    from namecls.train import TrainConfig, fit
+    from namecls.train import PRECISIONS, TrainConfig, fit
 
     def given(**kw):
         return {k: v for k, v in kw.items() if v is not None}
@@ -149,6 +153,8 @@ def train(
     with _errors():
         if arch is not None and arch not in ARCHS:
             raise UsageError(f"unknown --arch {arch!r}: choose from {', '.join(ARCHS)}")
+        if precision is not None and precision not in PRECISIONS:
+            raise UsageError(f"unknown --precision {precision!r}: choose from {', '.join(PRECISIONS)}")
         dev = distributed.init(select_device(device))  # under torchrun: join the group, take a GPU each
         lead = distributed.rank_and_size()[0] == 0  # only the first process talks and writes
         ckpt = load_checkpoint(resume) if resume else None
@@ -157,7 +163,10 @@ def train(
             save_checkpoint(target, ckpt)  # the run goes on in --out, which holds it from the start
         mcfg = replace(ModelConfig(), **given(arch=arch, hidden=hidden))
         tcfg = replace(
-            TrainConfig(), **given(epochs=epochs, lr=lr, batch_size=batch_size), seed=seed, split_seed=seed
+            TrainConfig(),
+            **given(epochs=epochs, lr=lr, batch_size=batch_size, precision=precision),
+            seed=seed,
+            split_seed=seed,
         )
         note, res = (err, out) if lead else (Console(quiet=True), Console(quiet=True))
         if ckpt is not None:

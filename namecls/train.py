@@ -25,6 +25,8 @@ from namecls.evaluate import (
 )
 from namecls.model import ModelConfig, StoredConfig, build_model
 
+PRECISIONS = ("fp32", "bf16")
+
 
 @dataclass
 class TrainConfig(StoredConfig):
@@ -37,6 +39,7 @@ class TrainConfig(StoredConfig):
     clip: float = 1.0  # gradient norm clipping
     label_smoothing: float = 0.1
     logit_adjust: float = 0.2  # tau of logit_adjustment; 0 turns it off
+    precision: str = "fp32"  # or "bf16": the training step's forward pass under bfloat16 autocast
     patience: int = 5  # epochs without a better validation score before stopping
     seed: int = 0  # model init and batch order
     split_seed: int = 0  # which names go to train/valid/test
@@ -80,9 +83,12 @@ def train_one_epoch(
     """
     model.train()
     total, count = torch.zeros((), device=device), 0  # summed on the device: no sync per batch
+    # bf16 keeps fp32's range, so no loss scaling; weights, gradients and the optimizer stay fp32
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
     for x, lengths, y in loader:
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        logits = step(x, lengths)  # (M, B, C): each ensemble member learns on its own
+        with autocast:
+            logits = step(x, lengths).float()  # (M, B, C): each ensemble member learns on its own
         loss = F.cross_entropy(
             logits.flatten(0, 1), y.repeat(len(logits)), label_smoothing=cfg.label_smoothing
         )
@@ -122,6 +128,8 @@ def fit(
     checkpoint, loaded) carries on exactly where it left off. `should_stop` is polled after
     every batch. The final checkpoint drops the training state to stay small.
     """
+    if cfg.precision not in PRECISIONS:
+        raise NameclsError(f"unknown precision {cfg.precision!r}: choose from {', '.join(PRECISIONS)}")
     corpus = load_corpus(data_dir) if corpus is None else corpus
     if resume is not None:
         if "resume" not in resume:

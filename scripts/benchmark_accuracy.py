@@ -7,6 +7,7 @@ split, and prints a markdown table to stdout; progress goes to stderr.
     python scripts/benchmark_accuracy.py --quick               # smoke test, about a minute
     python scripts/benchmark_accuracy.py --only ngram,default --out bench.md
     python scripts/benchmark_accuracy.py --only tutorial --faithful-loop
+    python scripts/benchmark_accuracy.py --seeds 0,1,2,3,4,5 --only default,ngram   # mean ± std
 
 Rows (keys for --only): majority, ngram (needs scikit-learn: `pip install -e ".[bench]"`),
 tutorial, default, rnn, manual. On a shared machine fix --threads: small RNNs slow down
@@ -19,6 +20,7 @@ import argparse
 import os
 import platform
 import shlex
+import statistics
 import string
 import sys
 import time
@@ -299,6 +301,73 @@ def fmt(x: float | None, spec: str) -> str:
     return "—" if x is None else format(x, spec)
 
 
+def run_seed(
+    corpus: Corpus, seed: int, args: argparse.Namespace
+) -> tuple[list[Row], dict[str, Subset], bool]:
+    """Every row of `args.only` on the split of `seed`: the rows, the split, whether Ctrl-C stopped it."""
+    train_cfg = replace(TrainConfig(), seed=seed, split_seed=seed)
+    if args.quick:
+        train_cfg = replace(train_cfg, epochs=QUICK_EPOCHS)
+    split, _ = prepare(corpus, train_cfg)  # the split fit() re-makes from the same config
+    data = subsets(corpus, split)
+    labels = corpus.labels
+    test_names = data["test"].names
+    note(f"{len(corpus):,} names, {len(labels)} languages; test split {len(test_names):,} names")
+
+    runners: dict[str, Callable[[], Row | None]] = {
+        "majority": partial(run_majority, data, labels),
+        "ngram": partial(run_ngram, data, labels, (1.0,) if args.quick else SVM_GRID, seed),
+        "tutorial": partial(
+            run_tutorial, data, labels, QUICK_EPOCHS if args.quick else 27, args.faithful_loop, seed
+        ),
+        "default": partial(run_namecls, corpus, "default", ModelConfig(), train_cfg, test_names),
+        "rnn": partial(run_namecls, corpus, "rnn", ModelConfig(arch="rnn"), train_cfg, test_names),
+        "manual": partial(run_namecls, corpus, "manual", ModelConfig(arch="manual"), train_cfg, test_names),
+    }
+    rows: list[Row] = []
+    interrupted = False
+    for key in [k for k in KEYS if k in args.only]:
+        note(f"[{key}]")
+        try:
+            row = runners[key]()
+        except KeyboardInterrupt:
+            note("interrupted: the table has the rows finished so far")
+            interrupted = True
+            break
+        if row is not None:
+            note(f"  test accuracy {row.metrics.accuracy:.4f}, macro-F1 {row.metrics.macro_f1:.4f}")
+            rows.append(row)
+
+    return rows, data, interrupted
+
+
+def render_seeds(per_seed: list[tuple[int, list[Row]]]) -> str:
+    """Mean ± std over seeds of each system's test accuracy and macro-F1, with every seed's figures."""
+    systems = list(dict.fromkeys(r.system for _, rows in per_seed for r in rows))
+    head = ["system", "test accuracy", "macro-F1", "per seed (accuracy / macro-F1)"]
+    body = []
+    for system in systems:
+        runs = [(seed, r.metrics) for seed, rows in per_seed for r in rows if r.system == system]
+        acc = [m.accuracy for _, m in runs]
+        f1 = [m.macro_f1 for _, m in runs]
+        sd = statistics.stdev if len(runs) > 1 else (lambda _: 0.0)
+        each = ", ".join(f"{seed}: {m.accuracy:.3f} / {m.macro_f1:.3f}" for seed, m in runs)
+        body.append(
+            [
+                system,
+                f"{statistics.mean(acc):.3f} ± {sd(acc):.3f}",
+                f"{statistics.mean(f1):.3f} ± {sd(f1):.3f}",
+                each,
+            ]
+        )
+    seeds = ", ".join(str(seed) for seed, _ in per_seed)
+    foot = [
+        f"Mean ± sample standard deviation over split seeds {seeds}: each seed makes its own leak-free "
+        "80/10/10 split and seeds every model; each test split has about 1,780 names.",
+    ]
+    return markdown(head, body) + "\n\n" + "\n".join(f"- {line}" for line in foot) + "\n"
+
+
 def render(rows: list[Row], footer: list[str]) -> str:
     head = ["system", "test accuracy", "macro-F1", "top-3 accuracy", "train time (s)", "predict names/s"]
     body = [
@@ -312,6 +381,12 @@ def render(rows: list[Row], footer: list[str]) -> str:
         ]
         for r in rows
     ]
+    notes = [n for r in rows for n in r.notes]
+    return markdown(head, body) + "\n\n" + "\n".join(f"- {n}" for n in footer + notes) + "\n"
+
+
+def markdown(head: list[str], body: list[list[str]]) -> str:
+    """An aligned markdown table: the first column left, the others right."""
     w = [max(len(line[i]) for line in [head, *body]) for i in range(len(head))]
     lines = ["| " + " | ".join(h.ljust(w[i]) for i, h in enumerate(head)) + " |"]
     lines.append(
@@ -320,8 +395,7 @@ def render(rows: list[Row], footer: list[str]) -> str:
     for line in body:
         cells = [line[0].ljust(w[0])] + [c.rjust(w[i]) for i, c in enumerate(line) if i > 0]
         lines.append("| " + " | ".join(cells) + " |")
-    notes = [n for r in rows for n in r.notes]
-    return "\n".join(lines + [""] + [f"- {n}" for n in footer + notes]) + "\n"
+    return "\n".join(lines)
 
 
 def footer_lines(data: dict[str, Subset], seed: int, quick: bool, namecls_timing: bool) -> list[str]:
@@ -376,6 +450,16 @@ def parse_keys(text: str) -> list[str]:
     return keys
 
 
+def parse_seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds are integers separated by commas, not {text!r}") from None
+    if not seeds:
+        raise argparse.ArgumentTypeError("give at least one seed")
+    return seeds
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
@@ -386,6 +470,12 @@ def main(argv: list[str]) -> int:
         help="folder of <Language>.txt",
     )
     ap.add_argument("--seed", type=int, default=0, metavar="N", help="split seed and every model's seed")
+    ap.add_argument(
+        "--seeds",
+        type=parse_seeds,
+        metavar="N,N,...",
+        help="run every row on each of these seeds and print mean ± std instead of one table",
+    )
     ap.add_argument("--quick", action="store_true", help=f"{QUICK_EPOCHS} epochs, C=1 only: a smoke test")
     ap.add_argument(
         "--only",
@@ -415,42 +505,20 @@ def main(argv: list[str]) -> int:
     except NameclsError as e:
         print(f"Error: {e}", file=sys.stderr)
         return 1
-    train_cfg = replace(TrainConfig(), seed=args.seed, split_seed=args.seed)
-    if args.quick:
-        train_cfg = replace(train_cfg, epochs=QUICK_EPOCHS)
-    split, _ = prepare(corpus, train_cfg)  # the split fit() re-makes from the same config
-    data = subsets(corpus, split)
-    labels = corpus.labels
-    test_names = data["test"].names
-    note(f"{len(corpus):,} names, {len(labels)} languages; test split {len(test_names):,} names")
-
-    runners: dict[str, Callable[[], Row | None]] = {
-        "majority": partial(run_majority, data, labels),
-        "ngram": partial(run_ngram, data, labels, (1.0,) if args.quick else SVM_GRID, args.seed),
-        "tutorial": partial(
-            run_tutorial, data, labels, QUICK_EPOCHS if args.quick else 27, args.faithful_loop, args.seed
-        ),
-        "default": partial(run_namecls, corpus, "default", ModelConfig(), train_cfg, test_names),
-        "rnn": partial(run_namecls, corpus, "rnn", ModelConfig(arch="rnn"), train_cfg, test_names),
-        "manual": partial(run_namecls, corpus, "manual", ModelConfig(arch="manual"), train_cfg, test_names),
-    }
-    rows: list[Row] = []
-    interrupted = False
-    for key in [k for k in KEYS if k in args.only]:
-        note(f"[{key}]")
-        try:
-            row = runners[key]()
-        except KeyboardInterrupt:
-            note("interrupted: the table has the rows finished so far")
-            interrupted = True
-            break
-        if row is not None:
-            note(f"  test accuracy {row.metrics.accuracy:.4f}, macro-F1 {row.metrics.macro_f1:.4f}")
-            rows.append(row)
-
-    namecls_rows = any(k in args.only for k in ("default", "rnn", "manual"))
-    footer = footer_lines(data, args.seed, args.quick, namecls_rows)
-    text = render(rows, footer) + "\n" + "\n".join(machine_lines(argv, corpus)) + "\n"
+    if args.seeds:
+        per_seed: list[tuple[int, list[Row]]] = []
+        for seed in args.seeds:
+            note(f"=== seed {seed}")
+            rows, _, interrupted = run_seed(corpus, seed, args)
+            per_seed.append((seed, rows))
+            if interrupted:
+                break
+        text = render_seeds(per_seed)
+    else:
+        rows, data, interrupted = run_seed(corpus, args.seed, args)
+        namecls_rows = any(k in args.only for k in ("default", "rnn", "manual"))
+        text = render(rows, footer_lines(data, args.seed, args.quick, namecls_rows))
+    text += "\n" + "\n".join(machine_lines(argv, corpus)) + "\n"
     sys.stdout.write(text)
     if args.out:
         args.out.write_text(text)

@@ -13,6 +13,8 @@ Rows (keys for --only):
   tutorial              the 2024 PyTorch tutorial recipe, one name at a time, as in
                         scripts/benchmark_accuracy.py (imported from there, run in its own process);
                         with `default`, also the ratio default / tutorial (goal: at most 15%)
+  ddp                   `torchrun --nproc-per-node 2 -m namecls train` (DistributedDataParallel, gloo),
+                        and its test accuracy / macro-F1 against the `default` row's one process
   predict, json         `namecls predict - [--json]` on N names drawn from the data (they repeat)
   distinct              the same on N names that never repeat (no answer can be reused)
   batch1                `Classifier.predict([name])` in this process, one name at a time
@@ -52,6 +54,7 @@ KEYS = (
     "manual",
     "rnn",
     "tutorial",
+    "ddp",
     "predict",
     "json",
     "distinct",
@@ -69,6 +72,9 @@ NAMES_PER_S_GOAL = 30_000
 PEAK_RSS_GOAL_MB = 600
 COLD_RATIO_GOAL = 1.5
 CLI_START_GOAL_S = 0.6
+DDP_PROCESSES = 2
+# "matches single-process quality": about three times the spread of three split seeds (0.003, 0.009)
+DDP_TOLERANCE = (0.01, 0.03)  # test accuracy, macro-F1
 
 
 @dataclass
@@ -333,6 +339,51 @@ def train_ratio(ctx: Context) -> list[Row]:
     ]
 
 
+def test_scores(ctx: Context, model: Path) -> tuple[float, float]:
+    """Test-split accuracy and macro-F1 of a model, from `namecls evaluate --json`."""
+    out = ctx.work / "evaluate.json"
+    cmd = [ctx.namecls, "evaluate", "--model", str(model), "--data-dir", str(ctx.data_dir), "--json"]
+    checked(run_process(cmd, ctx.env, ctx.work, stdout=out), cmd)
+    res = json.loads(out.read_text())
+    return res["accuracy"], res["macro_f1"]
+
+
+def train_ddp(ctx: Context) -> list[Row]:
+    """`torchrun` with DDP_PROCESSES CPU processes, the cores shared out; then both models' test scores."""
+    from namecls.checkpoint import load_checkpoint
+
+    if "default" not in ctx.trained:
+        train_namecls(ctx, "default", None)
+    out = ctx.work / "ddp.pt"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    cmd += ["--nproc-per-node", str(DDP_PROCESSES), "-m", "namecls", "train"]
+    cmd += ["--data-dir", str(ctx.data_dir), "--out", str(out), "--device", "cpu"]
+    cmd += ["--epochs", str(ctx.sizes.train_epochs)] if ctx.sizes.train_epochs else []
+    threads = str(max(1, (os.cpu_count() or 1) // DDP_PROCESSES))
+    env = {**ctx.env, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+    run = checked(run_process(cmd, env, ctx.work), cmd)
+    epochs = len(load_checkpoint(out)["history"])
+    one, two = test_scores(ctx, ctx.trained["default"]), test_scores(ctx, out)
+    close = all(abs(a - b) <= tol for a, b, tol in zip(one, two, DDP_TOLERANCE, strict=True))
+    ctx.notes.append(
+        f"ddp: {DDP_PROCESSES} processes of {threads} thread(s) each, gloo, each taking half of every "
+        "batch of the default size; test split scored by `namecls evaluate`."
+    )
+    pair = "{:.3f} / {:.3f}"
+    return [
+        Row(
+            f"train, torchrun {DDP_PROCESSES} CPU processes (DDP, whole process)",
+            f"{run.seconds:.1f} s ({plural(epochs, 'epoch')})",
+        ),
+        Row(
+            f"test accuracy / macro-F1, {DDP_PROCESSES} processes vs 1",
+            f"{pair.format(*two)} vs {pair.format(*one)}",
+            "within {:.2f} / {:.2f}".format(*DDP_TOLERANCE),
+            close,
+        ),
+    ]
+
+
 # --- prediction ------------------------------------------------------------------------------------
 
 
@@ -571,6 +622,7 @@ def main(argv: list[str]) -> int:
             "manual": ("train, namecls --arch manual", lambda: train_namecls(ctx, "manual", "manual")),
             "rnn": ("train, namecls --arch rnn", lambda: train_namecls(ctx, "rnn", "rnn")),
             "tutorial": ("train, 2024 tutorial recipe", lambda: train_tutorial(ctx) + train_ratio(ctx)),
+            "ddp": ("train, DistributedDataParallel", lambda: train_ddp(ctx)),
             "predict": (
                 "predict - throughput",
                 lambda: [predict_throughput(ctx, ctx.model(), ctx.names_file(n), n, False)],

@@ -5,7 +5,8 @@
 #   scripts/cuda_check.sh --quick              # one epoch, 5,000 names: a smoke test
 #   DEVICES=cpu PYTHON=.venv/bin/python scripts/cuda_check.sh --quick   # the CPU half, no GPU needed
 #
-# For each device it trains with default settings (`namecls train --device D`), reads the epoch
+# For each device it trains with default settings (`namecls train --device D`; an entry D+bf16
+# adds `--precision bf16`, mixed precision), reads the epoch
 # times from the checkpoint (`namecls info --json`), scores the test split (`namecls evaluate
 # --json`) and times `namecls predict -` on PREDICT_N names; then runs the tests marked cuda, and
 # prints one markdown table: device, card, epoch time, train total, test accuracy, macro-F1,
@@ -14,7 +15,7 @@
 # Settings (environment):
 #   OUT=/tmp/cuda_out     where everything is written
 #   DATA_DIR=data/names   the names; data/names is git-ignored, so copy it into the tree first
-#   DEVICES="cuda cpu"    devices, in order; with no cuda in it no GPU is needed
+#   DEVICES="cuda cuda+bf16 cpu"  devices, in order (D+bf16: mixed precision); no cuda, no GPU needed
 #   PYTHON=python3        the interpreter that has torch
 #   EPOCHS=               at most this many epochs (default: namecls's; --quick: 1)
 #   PREDICT_N=100000      names for the predict timing (--quick: 5000)
@@ -43,7 +44,7 @@ PY=${PYTHON:-python3}
 OUT=$(abspath "${OUT:-/tmp/cuda_out}")
 DATA_DIR=$(abspath "${DATA_DIR:-$ROOT/data/names}")
 cd "$ROOT" || exit 1
-DEVICES=${DEVICES:-cuda cpu}
+DEVICES=${DEVICES:-cuda cuda+bf16 cpu}
 BUDGET_S=${BUDGET_S:-450}
 TRAIN_MAX_S=${TRAIN_MAX_S:-150}
 if ((quick)); then
@@ -166,15 +167,17 @@ train_args=(--data-dir "$DATA_DIR")
 [[ -n $EPOCHS ]] && train_args+=(--epochs "$EPOCHS")
 
 check_device() {
-    local dev=$1 model="$OUT/model-$1.pt"
+    local dev=$1 model="$OUT/model-$1.pt" on=${1%+bf16} extra=()
+    [[ $dev == *+bf16 ]] && extra=(--precision bf16)
     # a train cut by the budget (SIGTERM) still leaves its best epoch on disk: score that
     STEP_MAX=$TRAIN_MAX_S step "train-$dev" "$OUT/train-$dev.out" \
-        "${NAMECLS[@]}" train "${train_args[@]}" --out "$model" --device "$dev" || [[ -f $model ]] || return 1
+        "${NAMECLS[@]}" train "${train_args[@]}" "${extra[@]}" --out "$model" --device "$on" ||
+        [[ -f $model ]] || return 1
     step "info-$dev" "$OUT/info-$dev.json" "${NAMECLS[@]}" info "$model" --json
     step "evaluate-$dev" "$OUT/evaluate-$dev.json" \
-        "${NAMECLS[@]}" evaluate --model "$model" --data-dir "$DATA_DIR" --split test --json --device "$dev"
+        "${NAMECLS[@]}" evaluate --model "$model" --data-dir "$DATA_DIR" --split test --json --device "$on"
     STDIN="$OUT/names.txt" step "predict-$dev" "$OUT/predict-$dev.tsv" \
-        "${NAMECLS[@]}" predict - --model "$model" --device "$dev"
+        "${NAMECLS[@]}" predict - --model "$model" --device "$on"
 }
 
 cuda_tests() {
@@ -192,7 +195,7 @@ cuda_tests() {
 
 for dev in $DEVICES; do
     check_device "$dev"
-    [[ $dev == cuda* ]] && cuda_tests
+    [[ $dev == cuda* && $dev != *+bf16 ]] && cuda_tests
 done
 
 # --- the table -------------------------------------------------------------------------------------

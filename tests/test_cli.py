@@ -59,6 +59,19 @@ def test_train_evaluate_predict_end_to_end(arch, tiny_session_dir: Path, tmp_pat
     assert f"using model {model}" in r.stderr
 
 
+def test_bf16_mixed_precision_trains_a_float32_model(tiny_session_dir: Path, tmp_path: Path):
+    model = tmp_path / "bf16.pt"
+    args = ["--data-dir", tiny_session_dir, "--out", model, "--epochs", 2, "--hidden", 8, "--batch-size", 8]
+    r = invoke("train", *args, "--precision", "bf16", "--device", "cpu")
+    assert r.exit_code == 0, r.stderr
+    ckpt = torch.load(model, weights_only=True)
+    assert ckpt["train_config"]["precision"] == "bf16"
+    assert all(t.dtype == torch.float32 for t in ckpt["state_dict"].values() if t.is_floating_point())
+    assert all(h["train_loss"] > 0 for h in ckpt["history"])
+    r = invoke("evaluate", "--model", model, "--data-dir", tiny_session_dir, "--split", "all", "--json")
+    assert r.exit_code == 0 and 0 <= json.loads(r.stdout)["accuracy"] <= 1
+
+
 def test_trained_model_learns_the_tiny_data(tiny_model: Path, tiny_session_dir: Path):
     r = invoke("evaluate", "--model", tiny_model, "--data-dir", tiny_session_dir, "--split", "all", "--json")
     assert r.exit_code == 0, r.stderr
@@ -144,6 +157,9 @@ def test_error_exit_codes(tmp_path: Path, tiny_model: Path):
 
     r = invoke("train", "--arch", "transformer", "--out", tmp_path / "m.pt")
     assert r.exit_code == 2 and "unknown --arch" in one_error_line(r)
+
+    r = invoke("train", "--precision", "fp8", "--out", tmp_path / "m.pt")
+    assert r.exit_code == 2 and "unknown --precision" in one_error_line(r)
 
     r = invoke("predict", "x", "--model", tiny_model, "--device", "tpu")
     assert r.exit_code == 2 and "unknown device" in one_error_line(r)
