@@ -16,7 +16,8 @@ Rows (keys for --only):
   ddp                   `torchrun --nproc-per-node 2 -m namecls train` (DistributedDataParallel, gloo),
                         and its test accuracy / macro-F1 against the `default` row's one process
   predict, json         `namecls predict - [--json]` on N names drawn from the data (they repeat)
-  distinct              the same on N names that never repeat (no answer can be reused)
+  distinct              the same on N names that never repeat (no answer can be reused): each is two
+                        data lines glued, twice a surname's length; the worst case, without a goal
   batch1                `Classifier.predict([name])` in this process, one name at a time
   memory                peak RSS of `namecls predict -` streaming 1,000,000 names (goal: 600 MB)
   cold                  `namecls predict Satoshi` against `python -c "import torch"` (goal: 1.5x)
@@ -73,8 +74,9 @@ PEAK_RSS_GOAL_MB = 600
 COLD_RATIO_GOAL = 1.5
 CLI_START_GOAL_S = 0.6
 DDP_PROCESSES = 2
-# "matches single-process quality": about three times the spread of three split seeds (0.003, 0.009)
-DDP_TOLERANCE = (0.01, 0.03)  # test accuracy, macro-F1
+# "matches single-process quality": no more than this below one process (test accuracy, macro-F1);
+# scoring higher is no failure. About the spread of one recipe over six split seeds (0.006, 0.030).
+DDP_TOLERANCE = (0.01, 0.03)
 
 
 @dataclass
@@ -364,7 +366,7 @@ def train_ddp(ctx: Context) -> list[Row]:
     run = checked(run_process(cmd, env, ctx.work), cmd)
     epochs = len(load_checkpoint(out)["history"])
     one, two = test_scores(ctx, ctx.trained["default"]), test_scores(ctx, out)
-    close = all(abs(a - b) <= tol for a, b, tol in zip(one, two, DDP_TOLERANCE, strict=True))
+    close = all(b >= a - tol for a, b, tol in zip(one, two, DDP_TOLERANCE, strict=True))
     ctx.notes.append(
         f"ddp: {DDP_PROCESSES} processes of {threads} thread(s) each, gloo, each taking half of every "
         "batch of the default size; test split scored by `namecls evaluate`."
@@ -378,7 +380,7 @@ def train_ddp(ctx: Context) -> list[Row]:
         Row(
             f"test accuracy / macro-F1, {DDP_PROCESSES} processes vs 1",
             f"{pair.format(*two)} vs {pair.format(*one)}",
-            "within {:.2f} / {:.2f}".format(*DDP_TOLERANCE),
+            "at most {:.2f} / {:.2f} lower".format(*DDP_TOLERANCE),
             close,
         ),
     ]
@@ -388,9 +390,12 @@ def train_ddp(ctx: Context) -> list[Row]:
 
 
 def predict_throughput(
-    ctx: Context, model: Path, names: Path, n: int, as_json: bool, what: str = "names"
+    ctx: Context, model: Path, names: Path, n: int, as_json: bool, what: str = "names", goal: bool = True
 ) -> Row:
-    """`namecls predict - --model M` with the names file on stdin; names/s = N / wall time."""
+    """`namecls predict - --model M` with the names file on stdin; names/s = N / wall time.
+
+    `goal=False`: the row is a measurement without the throughput goal (the worst case).
+    """
     out = ctx.work / ("out.json" if as_json else "out.tsv")
     cmd = [ctx.namecls, "predict", "-", "--model", str(model), "--device", "cpu"]
     cmd += ["--json"] if as_json else []
@@ -400,12 +405,11 @@ def predict_throughput(
         raise BenchError(f"`{shlex.join(cmd)}` answered {got} of {n} names")
     rate = n / run.seconds
     flag = " --json" if as_json else ""
-    return Row(
-        f"predict -{flag} throughput, {n:,} {what} (whole process)",
-        f"{rate:,.0f} names/s ({run.seconds:.1f} s)",
-        f"≥ {NAMES_PER_S_GOAL:,} names/s",
-        rate >= NAMES_PER_S_GOAL,
-    )
+    what = f"predict -{flag} throughput, {n:,} {what} (whole process)"
+    measured = f"{rate:,.0f} names/s ({run.seconds:.1f} s)"
+    if not goal:
+        return Row(what, measured)
+    return Row(what, measured, f"≥ {NAMES_PER_S_GOAL:,} names/s", rate >= NAMES_PER_S_GOAL)
 
 
 def peak_memory(ctx: Context, model: Path, names: Path, n: int) -> Row:
@@ -634,7 +638,9 @@ def main(argv: list[str]) -> int:
             "distinct": (
                 "predict - throughput, no repeated names",
                 lambda: [
-                    predict_throughput(ctx, ctx.model(), ctx.distinct_file(n), n, False, "distinct names")
+                    predict_throughput(
+                        ctx, ctx.model(), ctx.distinct_file(n), n, False, "distinct names", goal=False
+                    )
                 ],
             ),
             "batch1": (
