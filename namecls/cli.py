@@ -118,9 +118,13 @@ def train(
         Optional[float], typer.Option(min=0.0, help="Peak learning rate (AdamW, one-cycle schedule).")  # noqa: UP045
     ] = None,
     batch_size: Annotated[Optional[int], typer.Option(min=1, help="Names per batch.")] = None,  # noqa: UP045
+    logit_adjust: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(min=0.0, help="tau: subtract tau x log(class prior) from the logits; 0 turns it off."),
+    ] = None,
     precision: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="fp32, or bf16: mixed precision (bfloat16 autocast) for the training step."),
+        typer.Option(help="fp32, or amp: mixed precision training (float16 on CUDA, bfloat16 on CPU)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seeds the split, the initial weights and the batch order.")] = 0,
     resume: Annotated[
@@ -164,7 +168,9 @@ def train(
         mcfg = replace(ModelConfig(), **given(arch=arch, hidden=hidden))
         tcfg = replace(
             TrainConfig(),
-            **given(epochs=epochs, lr=lr, batch_size=batch_size, precision=precision),
+            **given(
+                epochs=epochs, lr=lr, batch_size=batch_size, logit_adjust=logit_adjust, precision=precision
+            ),
             seed=seed,
             split_seed=seed,
         )

@@ -232,11 +232,15 @@ def collate(batch: list[tuple[list[int], int]]) -> tuple[torch.Tensor, torch.Ten
     return x, lengths, torch.tensor(ys, dtype=torch.long)
 
 
-def length_batches(order: list[int], lengths: list[int], batch_size: int) -> list[list[int]]:
+def length_batches(
+    order: list[int], lengths: list[int], batch_size: int, mix_leftovers: bool = True
+) -> list[list[int]]:
     """Cut `order` into batches whose names all have one length, keeping `order` within a length.
 
-    Only the last few batches, made of what is left over from every length (in length order),
-    mix lengths. A batch of one length needs no packing, which is the recurrent layers' fast path.
+    A batch of one length needs no packing, which is the recurrent layers' fast path. With
+    `mix_leftovers` (training: no tiny batches) what is left over from every length, in length
+    order, makes the last few batches, the only ones that mix lengths; without it (scoring) a
+    length's last batch is just smaller.
     """
     by_length: dict[int, list[int]] = {}
     for i in order:
@@ -244,13 +248,13 @@ def length_batches(order: list[int], lengths: list[int], batch_size: int) -> lis
     batches, rest = [], []
     for n in sorted(by_length):
         group = by_length[n]
-        full = len(group) - len(group) % batch_size
+        full = len(group) - len(group) % batch_size if mix_leftovers else len(group)
         batches += [group[j : j + batch_size] for j in range(0, full, batch_size)]
         rest += group[full:]
     return batches + [rest[j : j + batch_size] for j in range(0, len(rest), batch_size)]
 
 
-class BucketBatchSampler(Sampler[list[int]]):
+class LengthBatchSampler(Sampler[list[int]]):
     """Batches of names of one length (see `length_batches`), so no time goes on padding.
 
     Each epoch shuffles the names, cuts them into batches and shuffles the batch order.

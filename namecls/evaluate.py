@@ -23,7 +23,7 @@ def batched_logits(
     was_training = model.training
     model.eval()
     out = torch.empty(len(ids), model.config.n_classes)
-    for idx in length_batches(list(range(len(ids))), [len(s) for s in ids], batch_size):
+    for idx in length_batches(list(range(len(ids))), [len(s) for s in ids], batch_size, mix_leftovers=False):
         x, lengths = pad_batch([ids[i] for i in idx], device)
         out[idx] = model(x, lengths).float().cpu()
     model.train(was_training)

@@ -5,8 +5,8 @@
 #   scripts/cuda_check.sh --quick              # one epoch, 5,000 names: a smoke test
 #   DEVICES=cpu PYTHON=.venv/bin/python scripts/cuda_check.sh --quick   # the CPU half, no GPU needed
 #
-# For each device it trains with default settings (`namecls train --device D`; an entry D+bf16
-# adds `--precision bf16`, mixed precision), reads the epoch
+# For each device it trains with default settings (`namecls train --device D`; an entry D+amp
+# adds `--precision amp`, mixed precision), reads the epoch
 # times from the checkpoint (`namecls info --json`), scores the test split (`namecls evaluate
 # --json`) and times `namecls predict -` on PREDICT_N names; then runs the tests marked cuda, and
 # prints one markdown table: device, card, epoch time, train total, test accuracy, macro-F1,
@@ -15,7 +15,7 @@
 # Settings (environment):
 #   OUT=/tmp/cuda_out     where everything is written
 #   DATA_DIR=data/names   the names; data/names is git-ignored, so copy it into the tree first
-#   DEVICES="cuda cuda+bf16 cpu"  devices, in order (D+bf16: mixed precision); no cuda, no GPU needed
+#   DEVICES="cuda cuda+amp cpu"  devices, in order (D+amp: mixed precision); no cuda, no GPU needed
 #   PYTHON=python3        the interpreter that has torch
 #   EPOCHS=               at most this many epochs (default: namecls's; --quick: 1)
 #   PREDICT_N=100000      names for the predict timing (--quick: 5000)
@@ -44,7 +44,7 @@ PY=${PYTHON:-python3}
 OUT=$(abspath "${OUT:-/tmp/cuda_out}")
 DATA_DIR=$(abspath "${DATA_DIR:-$ROOT/data/names}")
 cd "$ROOT" || exit 1
-DEVICES=${DEVICES:-cuda cuda+bf16 cpu}
+DEVICES=${DEVICES:-cuda cuda+amp cpu}
 BUDGET_S=${BUDGET_S:-450}
 TRAIN_MAX_S=${TRAIN_MAX_S:-150}
 if ((quick)); then
@@ -101,7 +101,7 @@ step() {
 
 echo "namecls cuda check: devices '$DEVICES', epochs ${EPOCHS:-default}, $PREDICT_N names, out $OUT"
 command -v "$PY" >/dev/null || die "no $PY here (set PYTHON)"
-if [[ " $DEVICES " == *" cuda "* ]]; then
+if [[ " $DEVICES" == *" cuda"* ]]; then
     if command -v nvidia-smi >/dev/null; then
         nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
     else
@@ -167,8 +167,8 @@ train_args=(--data-dir "$DATA_DIR")
 [[ -n $EPOCHS ]] && train_args+=(--epochs "$EPOCHS")
 
 check_device() {
-    local dev=$1 model="$OUT/model-$1.pt" on=${1%+bf16} extra=()
-    [[ $dev == *+bf16 ]] && extra=(--precision bf16)
+    local dev=$1 model="$OUT/model-$1.pt" on=${1%+amp} extra=()
+    [[ $dev == *+amp ]] && extra=(--precision amp)
     # a train cut by the budget (SIGTERM) still leaves its best epoch on disk: score that
     STEP_MAX=$TRAIN_MAX_S step "train-$dev" "$OUT/train-$dev.out" \
         "${NAMECLS[@]}" train "${train_args[@]}" "${extra[@]}" --out "$model" --device "$on" ||
@@ -195,7 +195,7 @@ cuda_tests() {
 
 for dev in $DEVICES; do
     check_device "$dev"
-    [[ $dev == cuda* && $dev != *+bf16 ]] && cuda_tests
+    [[ $dev == cuda* && $dev != *+amp ]] && cuda_tests
 done
 
 # --- the table -------------------------------------------------------------------------------------

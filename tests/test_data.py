@@ -7,7 +7,7 @@ from torch.utils.data import DataLoader
 from namecls.data import (
     PAD_IDX,
     UNK_IDX,
-    BucketBatchSampler,
+    LengthBatchSampler,
     NamesDataset,
     Vocab,
     collate,
@@ -143,12 +143,16 @@ def test_length_batches_keep_one_length_per_batch_but_for_the_leftovers():
     assert sorted(i for b in batches for i in b) == sorted(order)
     # two full batches of length 3, one of length 5, then the 4 + 5 + 2 left over, cut at 10
     assert [sorted({lengths[i] for i in b}) for b in batches] == [[3], [3], [5], [1, 3, 5], [5]]
+    # for scoring every batch keeps to one length, the last of each just smaller
+    scoring = length_batches(order, lengths, 10, mix_leftovers=False)
+    assert [(lengths[b[0]], len(b)) for b in scoring] == [(1, 4), (3, 10), (3, 10), (3, 5), (5, 10), (5, 2)]
+    assert all(len({lengths[i] for i in b}) == 1 for b in scoring)
     assert batches[0] == order[16:26]  # within a length, the given order is kept
 
 
-def test_bucket_sampler_covers_each_name_once_groups_lengths_and_splits_across_processes():
+def test_length_sampler_covers_each_name_once_groups_lengths_and_splits_across_processes():
     lengths = [(i * 7) % 13 + 1 for i in range(200)]
-    sampler = BucketBatchSampler(lengths, batch_size=5, seed=1)
+    sampler = LengthBatchSampler(lengths, batch_size=5, seed=1)
     sampler.set_epoch(1)
     epoch1 = list(sampler)
     assert sorted(i for b in epoch1 for i in b) == list(range(200))
@@ -159,10 +163,12 @@ def test_bucket_sampler_covers_each_name_once_groups_lengths_and_splits_across_p
     # nearly every batch holds names of one length, so it needs no padding
     uniform = sum(len({lengths[i] for i in b}) == 1 for b in epoch1)
     assert uniform >= len(epoch1) - 3
-    # two processes take alternate batches of the same epoch, disjoint and equally many
-    ranks = [BucketBatchSampler(lengths, 5, seed=1, rank=r, world_size=2) for r in (0, 1)]
+    # three processes take turns through the same epoch's batches, disjoint and equally many:
+    # the one batch of 40 that would make a rank one longer is left out, so all-reduces stay in step
+    ranks = [LengthBatchSampler(lengths, 5, seed=1, rank=r, world_size=3) for r in range(3)]
     for r in ranks:
         r.set_epoch(1)
-    b0, b1 = list(ranks[0]), list(ranks[1])
-    assert len(b0) == len(b1) == len(ranks[0]) == len(sampler) // 2
-    assert not {i for b in b0 for i in b} & {i for b in b1 for i in b}
+    taken = [list(r) for r in ranks]
+    assert len(sampler) == 40 and [len(t) for t in taken] == [len(r) for r in ranks] == [13, 13, 13]
+    seen = [i for t in taken for b in t for i in b]
+    assert len(seen) == len(set(seen))

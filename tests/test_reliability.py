@@ -90,7 +90,10 @@ def test_kill_during_training_never_leaves_a_broken_file(tmp_path: Path):
         Classifier.load(out, device="cpu").predict(["Ivanov"])
 
 
-def test_resume_reaches_the_same_model_as_an_uninterrupted_run(tmp_path: Path, tiny_session_dir: Path):
+@pytest.mark.parametrize("older", [False, True], ids=["this-version", "older-checkpoint"])
+def test_resume_reaches_the_same_model_as_an_uninterrupted_run(
+    older: bool, tmp_path: Path, tiny_session_dir: Path
+):
     cfg = TrainConfig(epochs=6, batch_size=8, lr=0.02, patience=6, valid_frac=0.2, test_frac=0.2)
     full = fit(tiny_session_dir, SMALL, cfg, torch.device("cpu"), out=tmp_path / "full.pt")
 
@@ -109,14 +112,12 @@ def test_resume_reaches_the_same_model_as_an_uninterrupted_run(tmp_path: Path, t
         should_stop=stop_in_epoch_3,
     )
     assert part.interrupted
-    resumed = fit(
-        tiny_session_dir,
-        SMALL,
-        cfg,
-        torch.device("cpu"),
-        out=tmp_path / "part.pt",
-        resume=load_checkpoint(tmp_path / "part.pt"),
-    )
+    ckpt = load_checkpoint(tmp_path / "part.pt")
+    if older:  # as written before logit_adjust, precision and loss scaling: a raw-logit best score
+        del ckpt["train_config"]["logit_adjust"], ckpt["train_config"]["precision"]
+        del ckpt["resume"]["scaler"]
+        ckpt["resume"]["best_score"] = 0.99
+    resumed = fit(tiny_session_dir, SMALL, cfg, torch.device("cpu"), out=tmp_path / "part.pt", resume=ckpt)
     assert not resumed.interrupted
     for k, v in full.checkpoint["state_dict"].items():
         torch.testing.assert_close(resumed.checkpoint["state_dict"][k], v, rtol=0, atol=1e-6)
