@@ -32,7 +32,7 @@ PRECISIONS = ("fp32", "amp")
 class TrainConfig(StoredConfig):
     """How to train; stored in the checkpoint beside the ModelConfig."""
 
-    epochs: int = 14
+    epochs: int = 12
     batch_size: int = 128
     lr: float = 5e-3  # peak of the one-cycle schedule
     weight_decay: float = 0.01
