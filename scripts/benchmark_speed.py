@@ -75,8 +75,10 @@ COLD_RATIO_GOAL = 1.5
 CLI_START_GOAL_S = 0.6
 DDP_PROCESSES = 2
 # "matches single-process quality": no more than this below one process (test accuracy, macro-F1);
-# scoring higher is no failure. About the spread of one recipe over six split seeds (0.006, 0.030).
-DDP_TOLERANCE = (0.01, 0.03)
+# scoring higher is no failure. Each is one run of the recipe, so the bound is two standard
+# deviations of the difference of two runs: 2 * sqrt(2) * the spread of six split seeds with the
+# default recipe (0.006, 0.023; `benchmark_accuracy.py --seeds 0,1,2,3,4,5`).
+DDP_TOLERANCE = (0.017, 0.065)
 
 
 @dataclass
@@ -380,7 +382,7 @@ def train_ddp(ctx: Context) -> list[Row]:
         Row(
             f"test accuracy / macro-F1, {DDP_PROCESSES} processes vs 1",
             f"{pair.format(*two)} vs {pair.format(*one)}",
-            "at most {:.2f} / {:.2f} lower".format(*DDP_TOLERANCE),
+            "at most {:.3f} / {:.3f} lower".format(*DDP_TOLERANCE),
             close,
         ),
     ]
